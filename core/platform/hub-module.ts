@@ -1,5 +1,6 @@
 import type { ServiceSchema } from 'moleculer';
 import type { MigrationSet } from './database/migrations.ts';
+import type { RouteSpec } from './http/route-spec.ts';
 import type { Platform } from './platform.ts';
 
 /**
@@ -12,5 +13,7 @@ export interface HubModule {
   name: string;
   description: string;
   migrations?: MigrationSet;
+  /** REST operations this module serves through the gateway (and documents in OpenAPI). */
+  routes?: RouteSpec[];
   service(platform: Platform): ServiceSchema;
 }

@@ -17,11 +17,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => BigInt(value));
  */
 export class Database implements Queryable {
   readonly pool: pg.Pool;
+  readonly url: string;
 
-  constructor(
-    readonly url: string,
-    options: { max?: number; applicationName?: string } = {},
-  ) {
+  constructor(url: string, options: { max?: number; applicationName?: string } = {}) {
+    this.url = url;
     this.pool = new pg.Pool({
       connectionString: url,
       max: options.max ?? 10,

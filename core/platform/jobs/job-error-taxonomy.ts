@@ -22,11 +22,10 @@ export class RetryableFailure extends JobFailure {
 
 export class RateLimitedFailure extends JobFailure {
   readonly kind = 'rate_limited' as const;
-  constructor(
-    message: string,
-    readonly retryAfterMs: number,
-  ) {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number) {
     super(message);
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

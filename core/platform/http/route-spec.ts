@@ -1,0 +1,25 @@
+/**
+ * One REST operation of the hub. Modules declare their routes as data; the gateway turns the
+ * same list into moleculer-web aliases and into the OpenAPI document, so the two cannot drift.
+ */
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Express-style path, e.g. `/api/staff/companies/:id`. */
+  path: string;
+  /** Moleculer action that serves it, e.g. `accounts.companies.create`. */
+  action: string;
+  operationId: string;
+  /** OpenAPI tag: the domain that owns the operation. */
+  tag: string;
+  summary: string;
+  /** Who may call: no token, a buyer token, a staff token, any authenticated caller. */
+  audience: 'public' | 'buyer' | 'staff' | 'authenticated';
+  /** Canonical schema id (see schemas/README.md) of the JSON body, for POST/PUT/PATCH. */
+  requestSchema?: string;
+  /** Canonical schema id of the success response body. */
+  responseSchema?: string;
+  /** Canonical schema id of the query string parameters (an object schema). */
+  querySchema?: string;
+  /** Status of a successful answer (default 200; creation routes use 201). */
+  successStatus?: number;
+}
