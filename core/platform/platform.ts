@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { HubConfig } from './config/hub-config.ts';
 import type { Database } from './database/database.ts';
 import type { JobQueue } from './jobs/job-queue.ts';
+import type { HubMetrics } from './observability/metrics.ts';
 
 /**
  * The platform services a domain module is built with. Created once per process by `core/hub.ts`
@@ -12,4 +13,5 @@ export interface Platform {
   db: Database;
   jobs: JobQueue;
   logger: Logger;
+  metrics: HubMetrics;
 }

@@ -1,0 +1,109 @@
+import type moleculer from 'moleculer';
+import { pino } from 'pino';
+import type { HubConfig } from './platform/config/hub-config.ts';
+import {
+  StartupError,
+  ensureNatsReachable,
+  ensurePostgresReachable,
+  ensureRedisReachable,
+} from './platform/connectivity/ensure-reachable.ts';
+import { createBroker } from './platform/broker/create-broker.ts';
+import { Database } from './platform/database/database.ts';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './platform/database/embedded-postgres.ts';
+import { type AppliedMigration, applyMigrations } from './platform/database/migrations.ts';
+import type { HubModule } from './platform/hub-module.ts';
+import { createBullJobQueue } from './platform/jobs/bullmq-job-queue.ts';
+import { platformMigrations } from './platform/migrations.ts';
+import { HubMetrics } from './platform/observability/metrics.ts';
+import type { Platform } from './platform/platform.ts';
+import { hubModules } from './hub-modules.ts';
+
+export interface RunningHub {
+  broker: moleculer.ServiceBroker;
+  platform: Platform;
+  modules: HubModule[];
+  /** The database URL in use (the embedded server's loopback URL on the default). */
+  databaseUrl: string;
+  startedInMs: number;
+  stop(): Promise<void>;
+}
+
+/** The modules HUB_SERVICES names (all when unset); an unknown name stops start-up. */
+export function selectModules(names: string[] | undefined, available: readonly HubModule[] = hubModules): HubModule[] {
+  if (!names) return [...available];
+  const unknown = names.filter((name) => !available.some((m) => m.name === name));
+  if (unknown.length) {
+    throw new StartupError(
+      `HUB_SERVICES names unknown service(s) ${unknown.join(', ')}; known: ${available.map((m) => m.name).join(', ')}`,
+    );
+  }
+  return available.filter((m) => names.includes(m.name));
+}
+
+/** Opens the stores this configuration points at (starting the embedded one if none). */
+async function openDatabase(config: HubConfig): Promise<{ url: string; embedded?: EmbeddedPostgres }> {
+  if (config.databaseUrl) {
+    await ensurePostgresReachable(config.databaseUrl, config.connectTimeoutSeconds);
+    return { url: config.databaseUrl };
+  }
+  const embedded = await startEmbeddedPostgres(config.dataDir);
+  return { url: embedded.url, embedded };
+}
+
+/** Applies platform migrations and those of the given modules. */
+export async function migrate(db: Database, modules: readonly HubModule[]): Promise<AppliedMigration[]> {
+  return applyMigrations(db, [platformMigrations, ...modules.flatMap((m) => (m.migrations ? [m.migrations] : []))]);
+}
+
+/**
+ * Starts one hub process: checks the configured servers (one clear line if one is down), opens the
+ * database (embedded by default), migrates, and starts the selected services on one broker.
+ */
+export async function startHub(config: HubConfig, options: { modules?: readonly HubModule[] } = {}): Promise<RunningHub> {
+  const started = performance.now();
+  const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
+  const modules = selectModules(config.services, options.modules);
+
+  await Promise.all([
+    config.redisUrl ? ensureRedisReachable(config.redisUrl, config.connectTimeoutSeconds) : undefined,
+    config.natsUrl ? ensureNatsReachable(config.natsUrl, config.connectTimeoutSeconds) : undefined,
+  ]);
+  const { url: databaseUrl, embedded } = await openDatabase(config);
+  const db = new Database(databaseUrl, { max: embedded ? 8 : 20 });
+  const jobs = createBullJobQueue({ redisUrl: config.redisUrl, databaseUrl, logger });
+  const metrics = new HubMetrics();
+  const stopStores = async () => {
+    await jobs.close().catch(() => {});
+    await db.close().catch(() => {});
+    await embedded?.stop().catch(() => {});
+  };
+
+  let broker: moleculer.ServiceBroker;
+  try {
+    const applied = await migrate(db, modules);
+    if (applied.length) logger.info({ applied: applied.map((m) => `${m.domain}/${m.version}_${m.name}`) }, 'migrations applied');
+    const platform: Platform = { config, db, jobs, logger, metrics };
+    broker = createBroker(config, [metrics.actionMiddleware()]);
+    for (const module of modules) broker.createService(module.service(platform) as moleculer.ServiceSchema);
+    await broker.start();
+    const startedInMs = Math.round(performance.now() - started);
+    logger.info(
+      { services: modules.map((m) => m.name), embedded: Boolean(embedded), nodeId: broker.nodeID, startedInMs },
+      'hub ready',
+    );
+    return {
+      broker,
+      platform,
+      modules,
+      databaseUrl,
+      startedInMs,
+      async stop() {
+        await broker.stop();
+        await stopStores();
+      },
+    };
+  } catch (error) {
+    await stopStores();
+    throw error;
+  }
+}

@@ -1,0 +1,69 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { Unauthorized } from '../errors/hub-errors.ts';
+import type { AuthContext } from './auth-context.ts';
+
+const ISSUER = 'hub';
+const AUDIENCE = 'hub-api';
+
+interface TokenClaims {
+  knd: AuthContext['kind'];
+  cid: string | null;
+  prm: string[];
+  obo?: string;
+}
+
+/**
+ * Short-lived HS256 access tokens carrying the caller's tenant and permissions, so every process
+ * of the mesh can authorise without a database round trip. Revocation is by expiry (minutes);
+ * disabling a user takes effect when their token runs out.
+ */
+export class AccessTokens {
+  readonly #secret: Uint8Array;
+  readonly #ttlSeconds: number;
+
+  constructor(secret: Uint8Array, ttlSeconds: number) {
+    this.#secret = secret;
+    this.#ttlSeconds = ttlSeconds;
+  }
+
+  get ttlSeconds(): number {
+    return this.#ttlSeconds;
+  }
+
+  async issue(auth: AuthContext): Promise<string> {
+    const claims: TokenClaims = { knd: auth.kind, cid: auth.companyId, prm: auth.permissions };
+    if (auth.onBehalfOf) claims.obo = auth.onBehalfOf.staffUserId;
+    return new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(auth.principalId)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${this.#ttlSeconds}s`)
+      .sign(this.#secret);
+  }
+
+  async verify(token: string): Promise<AuthContext> {
+    try {
+      const { payload } = await jwtVerify<TokenClaims>(token, this.#secret, {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['HS256'],
+      });
+      if (!payload.sub || !['staff', 'buyer', 'system'].includes(payload.knd) || !Array.isArray(payload.prm)) {
+        throw new Unauthorized('Malformed access token');
+      }
+      return {
+        kind: payload.knd,
+        principalId: payload.sub,
+        companyId: payload.cid ?? null,
+        permissions: payload.prm,
+        onBehalfOf: payload.obo ? { staffUserId: payload.obo } : undefined,
+      };
+    } catch (error) {
+      if (error instanceof Unauthorized) throw error;
+      if (error instanceof errors.JWTExpired) throw new Unauthorized('Access token expired');
+      throw new Unauthorized('Invalid access token');
+    }
+  }
+}
