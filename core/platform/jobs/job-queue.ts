@@ -49,6 +49,11 @@ export interface JobQueue {
   knownQueues(): string[];
   /** The underlying BullMQ queue objects, for bull-board. */
   bullQueues(): unknown[];
+  /**
+   * BullMQ queue objects for every queue present in the store, including queues opened only by
+   * other processes of the mesh (bull-board lists them all).
+   */
+  discoverQueues(): Promise<unknown[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
