@@ -1,11 +1,15 @@
 import { accountsModule } from './accounts/accounts.module.ts';
-import { gatewayModule } from './gateway/gateway.module.ts';
+import { createGatewayModule } from './gateway/gateway.module.ts';
 import type { HubModule } from './platform/hub-module.ts';
 import { jobsModule } from './platform/jobs/jobs.module.ts';
 import { outboxModule } from './platform/outbox/outbox.module.ts';
 
+/** Domain and platform services, by the names HUB_SERVICES uses. Adding a domain = adding it here. */
+const serviceModules: readonly HubModule[] = [accountsModule, jobsModule, outboxModule];
+
 /**
- * Every service the hub can run, by the name HUB_SERVICES uses. Adding a domain = adding its
- * module here. Order matters only for migrations (applied in this order, platform's first).
+ * Everything a hub process can run. The gateway is built from the full list: it serves every
+ * module's routes, calling across the mesh when the module runs elsewhere. Migrations are applied
+ * in this order, after the platform's own.
  */
-export const hubModules: readonly HubModule[] = [accountsModule, jobsModule, outboxModule, gatewayModule];
+export const hubModules: readonly HubModule[] = [...serviceModules, createGatewayModule(serviceModules)];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type moleculer from 'moleculer';
 import type { AccessTokens } from '../platform/auth/access-tokens.ts';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
@@ -33,6 +34,7 @@ export class RequestAuthenticator {
   readonly #tokens: AccessTokens;
   readonly #broker: moleculer.ServiceBroker;
   readonly #apiKeyCache = new Map<string, { auth: AuthContext | null; until: number }>();
+  readonly #basicCache = new Map<string, { auth: AuthContext; until: number }>();
 
   constructor(tokens: AccessTokens, broker: moleculer.ServiceBroker) {
     this.#tokens = tokens;
@@ -58,6 +60,33 @@ export class RequestAuthenticator {
       if (token) return this.#tokens.verify(token);
     }
     return undefined;
+  }
+
+  /**
+   * For the browser-facing admin pages: everything `authenticate` accepts plus the admin cookie
+   * and HTTP Basic with a staff email and password (a browser's own login prompt). Verified Basic
+   * credentials are remembered for a minute by hash, so page assets do not each cost a login.
+   */
+  async authenticateAdmin(headers: IncomingHeaders): Promise<AuthContext | undefined> {
+    const authorization = headers.authorization;
+    if (authorization && /^Basic\s/i.test(authorization)) {
+      const digest = createHash('sha256').update(authorization).digest('hex');
+      const now = Date.now();
+      const cached = this.#basicCache.get(digest);
+      if (cached && cached.until > now) return cached.auth;
+      const decoded = Buffer.from(authorization.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 1) throw new Unauthorized('Malformed Basic credentials');
+      const { accessToken } = (await this.#broker.call('accounts.login', {
+        email: decoded.slice(0, colon),
+        password: decoded.slice(colon + 1),
+      })) as { accessToken: string };
+      const auth = await this.#tokens.verify(accessToken);
+      if (this.#basicCache.size >= 1000) this.#basicCache.clear();
+      this.#basicCache.set(digest, { auth, until: now + 60_000 });
+      return auth;
+    }
+    return this.authenticate(headers, { allowCookie: true });
   }
 
   async #resolveApiKey(key: string): Promise<AuthContext | null> {

@@ -60,7 +60,7 @@ export function toProblem(error: unknown, instance: string, requestId: string | 
   let errors: ProblemDetails['errors'];
   const data = (err.data ?? {}) as Record<string, unknown>;
 
-  if (err.name === 'ServiceNotFoundError' || err.name === 'ServiceNotAvailableError') {
+  if (['ServiceNotFoundError', 'ServiceNotAvailableError', 'ServiceUnavailableError'].includes(err.name ?? '')) {
     status = 503;
     type = 'service-unavailable';
     detail = 'The service for this request is not running on any node; try again shortly';

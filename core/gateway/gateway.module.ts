@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { Context, ServiceSchema } from 'moleculer';
+import ApiGateway from 'moleculer-web';
+import { schemaRef } from '../../schemas/index.ts';
+import { AccessTokens } from '../platform/auth/access-tokens.ts';
+import { type AuthContext, type HubMeta, requirePermission } from '../platform/auth/auth-context.ts';
+import { Forbidden, Unauthorized } from '../platform/errors/hub-errors.ts';
+import type { HubModule } from '../platform/hub-module.ts';
+import type { RouteSpec } from '../platform/http/route-spec.ts';
+import { IdempotencyStore } from '../platform/idempotency/idempotency-store.ts';
+import type { Platform } from '../platform/platform.ts';
+import { RequestAuthenticator } from './authenticate-request.ts';
+import { mountQueueBoard } from './bull-board.ts';
+import { checkReadiness } from './readiness.ts';
+import { type GatewayRequest, idempotencyMiddleware } from './idempotency-middleware.ts';
+import { buildOpenApi } from './openapi/build-openapi.ts';
+import { sendProblem, toProblem } from './problem-details.ts';
+
+type Next = (error?: unknown) => void;
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The gateway's own operations: health, metrics, the API description and the mesh view. */
+const GATEWAY_ROUTES: RouteSpec[] = [
+  {
+    method: 'GET',
+    path: '/health/live',
+    action: 'gateway.live',
+    operationId: 'checkLiveness',
+    tag: 'operations',
+    summary: 'The process is up',
+    audience: 'public',
+  },
+  {
+    method: 'GET',
+    path: '/health/ready',
+    action: 'gateway.ready',
+    operationId: 'checkReadiness',
+    tag: 'operations',
+    summary: 'Database, queue store and transporter answer (503 otherwise)',
+    audience: 'public',
+  },
+  {
+    method: 'GET',
+    path: '/metrics',
+    action: 'gateway.metrics',
+    operationId: 'getMetrics',
+    tag: 'operations',
+    summary: 'Prometheus metrics of this process',
+    audience: 'public',
+  },
+  {
+    method: 'GET',
+    path: '/api/openapi.json',
+    action: 'gateway.openapi',
+    operationId: 'getOpenApiDocument',
+    tag: 'operations',
+    summary: 'This OpenAPI 3.1 document',
+    audience: 'public',
+  },
+  {
+    method: 'GET',
+    path: '/api/staff/system/nodes',
+    action: 'gateway.nodes',
+    operationId: 'listMeshNodes',
+    tag: 'operations',
+    summary: 'Hub processes in the mesh and the services each runs (staff)',
+    audience: 'staff',
+  },
+];
+
+function routeKey(method: string, action: string): string {
+  return `${method} ${action}`;
+}
+
+/** Who may reach a route, checked before the action runs; the action still checks permissions. */
+function enforceAudience(route: RouteSpec, auth: AuthContext | undefined): void {
+  if (route.audience === 'public') return;
+  if (!auth) throw new Unauthorized();
+  if (route.audience === 'buyer' && !auth.companyId) throw new Forbidden('This operation is for buyer accounts');
+  if (route.audience === 'staff' && auth.companyId) throw new Forbidden('This operation is for staff');
+}
+
+function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema {
+  const { config, metrics } = platform;
+  const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
+  const idempotency = new IdempotencyStore(platform.db);
+  const byAction = new Map(routes.map((r) => [routeKey(r.method, r.action), r]));
+  let openApiDocument: object | undefined;
+  let authenticator: RequestAuthenticator;
+
+  const aliases = Object.fromEntries(routes.map((r) => [`${r.method} ${r.path}`, r.action]));
+
+  /** Request id, access log and HTTP metrics for every request. */
+  function observeRequest(req: GatewayRequest, res: ServerResponse, next: Next) {
+    const inbound = req.headers['x-request-id'];
+    const requestId = typeof inbound === 'string' && REQUEST_ID_PATTERN.test(inbound) ? inbound : randomUUID();
+    req.headers['x-request-id'] = requestId;
+    req.$requestId = requestId;
+    const started = performance.now();
+    res.once('finish', () => {
+      const alias = (req as { $alias?: { path?: string } }).$alias;
+      const route = alias?.path ?? 'unmatched';
+      const seconds = (performance.now() - started) / 1000;
+      metrics.httpRequests.inc({ method: req.method ?? '', route, status: String(res.statusCode) });
+      metrics.httpDuration.observe({ method: req.method ?? '', route }, seconds);
+      platform.logger.info(
+        {
+          requestId,
+          method: req.method,
+          path: (req.originalUrl ?? req.url ?? '').split('?')[0],
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+          principal: req.$hubAuth ? `${req.$hubAuth.kind}:${req.$hubAuth.principalId}` : undefined,
+        },
+        'http',
+      );
+    });
+    next();
+  }
+
+  async function authenticate(req: GatewayRequest, res: ServerResponse, next: Next) {
+    try {
+      req.$hubAuth = await authenticator.authenticate(req.headers);
+      next();
+    } catch (error) {
+      sendProblem(res, toProblem(error, req.originalUrl ?? req.url ?? '', req.$requestId));
+    }
+  }
+
+  return {
+    name: 'gateway',
+    mixins: [ApiGateway],
+    settings: {
+      port: config.httpPort,
+      ip: config.httpHost,
+      // Bounded bodies: 1 MB of JSON, no other body types on the API.
+      routes: [
+        {
+          path: '/admin/queues',
+          authorization: false,
+          mappingPolicy: 'restrict',
+          bodyParsers: { json: { limit: '256kb' } },
+          use: [observeRequest, mountQueueBoard(platform, () => authenticator)],
+        },
+        {
+          path: '',
+          mappingPolicy: 'restrict',
+          mergeParams: true,
+          bodyParsers: { json: { strict: true, limit: '1mb' }, urlencoded: false },
+          use: [observeRequest, authenticate, idempotencyMiddleware(idempotency)],
+          aliases,
+          onBeforeCall(ctx: Context, _route: unknown, req: GatewayRequest) {
+            const alias = (req as { $alias?: { action?: string; method?: string } }).$alias;
+            const spec = alias?.action ? byAction.get(routeKey(req.method ?? '', alias.action)) : undefined;
+            if (spec) enforceAudience(spec, req.$hubAuth);
+            const meta = ctx.meta as HubMeta;
+            meta.auth = req.$hubAuth;
+            meta.origin = {
+              requestId: req.$requestId,
+              sourceIp: req.socket.remoteAddress,
+              userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
+            };
+            if (spec?.successStatus) (ctx.meta as Record<string, unknown>).$statusCode = spec.successStatus;
+          },
+          onError(req: GatewayRequest, res: ServerResponse, error: unknown) {
+            sendProblem(res, toProblem(error, req.originalUrl ?? req.url ?? '', req.$requestId));
+          },
+        },
+      ],
+      onError(req: GatewayRequest, res: ServerResponse, error: unknown) {
+        sendProblem(res, toProblem(error, req.originalUrl ?? req.url ?? '', req.$requestId));
+      },
+      log4XXResponses: false,
+      logRequest: 'debug',
+      logResponse: 'debug',
+      logRouteRegistration: 'debug',
+    },
+    actions: {
+      live: {
+        params: schemaRef('api/common/empty-params'),
+        handler() {
+          return { status: 'ok' };
+        },
+      },
+      ready: {
+        params: schemaRef('api/common/empty-params'),
+        async handler(this: { broker: Context['broker'] }, ctx: Context) {
+          const report = await checkReadiness(platform, this.broker);
+          if (report.status !== 'ready') (ctx.meta as Record<string, unknown>).$statusCode = 503;
+          return report;
+        },
+      },
+      metrics: {
+        params: schemaRef('api/common/empty-params'),
+        async handler(ctx: Context) {
+          (ctx.meta as Record<string, unknown>).$responseType = metrics.contentType;
+          return metrics.render();
+        },
+      },
+      openapi: {
+        params: schemaRef('api/common/empty-params'),
+        handler() {
+          openApiDocument ??= buildOpenApi(routes, { title: 'B2B Hub API', version: '0.1.0' });
+          return openApiDocument;
+        },
+      },
+      nodes: {
+        params: schemaRef('api/common/empty-params'),
+        handler(this: { broker: Context['broker'] }, ctx: Context) {
+          requirePermission(ctx, 'system.read');
+          const nodes = this.broker.registry.getNodeList({ onlyAvailable: true, withServices: true }) as Array<{
+            id: string;
+            local: boolean;
+            hostname?: string;
+            services?: Array<{ name: string }>;
+          }>;
+          return nodes.map((node) => ({
+            id: node.id,
+            local: node.local,
+            hostname: node.hostname ?? null,
+            services: (node.services ?? []).map((s) => s.name).filter((name) => !name.startsWith('$')).sort(),
+          }));
+        },
+      },
+    },
+    created() {
+      authenticator = new RequestAuthenticator(tokens, this.broker);
+    },
+  } as ServiceSchema;
+}
+
+/**
+ * The gateway serves every module's routes, whether the module runs in this process or on
+ * another node of the mesh, so it is built from the full module list.
+ */
+export function createGatewayModule(modules: readonly HubModule[]): HubModule {
+  const routes = [...GATEWAY_ROUTES, ...modules.flatMap((m) => m.routes ?? [])];
+  return {
+    name: 'gateway',
+    description: 'REST API, OpenAPI, health, metrics and the queue board',
+    routes: GATEWAY_ROUTES,
+    service: (platform) => gatewayService(platform, routes),
+  };
+}
