@@ -227,6 +227,23 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
     },
     created() {
       authenticator = new RequestAuthenticator(tokens, this.broker);
+      metrics.onScrape(async () => {
+        const pool = platform.db.stats();
+        metrics.dbPool.set({ state: 'total' }, pool.total);
+        metrics.dbPool.set({ state: 'idle' }, pool.idle);
+        metrics.dbPool.set({ state: 'waiting' }, pool.waiting);
+        const started = performance.now();
+        await platform.db.ping();
+        metrics.dbPingSeconds.set((performance.now() - started) / 1000);
+      });
+      metrics.onScrape(async () => {
+        const queues = (await platform.jobs.discoverQueues()) as Array<{ name: string }>;
+        for (const { name } of queues) {
+          for (const [state, count] of Object.entries(await platform.jobs.counts(name))) {
+            metrics.queueJobs.set({ queue: name, state }, count);
+          }
+        }
+      });
     },
   } as ServiceSchema;
 }
