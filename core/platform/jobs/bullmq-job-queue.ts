@@ -85,7 +85,9 @@ export function keyForJobId(id: string): string | undefined {
 
 function assertQueueName(queue: string): void {
   if (!QUEUE_NAME.test(queue)) {
-    throw new TypeError(`Queue name ${JSON.stringify(queue)} must match ${QUEUE_NAME} (no ':', at most 100 chars)`);
+    throw new TypeError(
+      `Queue name ${JSON.stringify(queue)} must match ${QUEUE_NAME} (no ':', at most 100 chars)`,
+    );
   }
 }
 
@@ -110,12 +112,17 @@ function toBullError(error: unknown): Error {
   const stack = error instanceof Error ? error.stack : undefined;
   // UnrecoverableError makes BullMQ fail the job now, whatever attempts are left.
   const wrapped =
-    kind === 'permanent' ? new UnrecoverableError(`[permanent] ${message}`) : new ClassifiedJobError(kind, message, retryAfterMs);
+    kind === 'permanent'
+      ? new UnrecoverableError(`[permanent] ${message}`)
+      : new ClassifiedJobError(kind, message, retryAfterMs);
   if (stack) wrapped.stack = stack;
   return wrapped;
 }
 
-function parseFailedReason(reason: string | undefined): { failedReason?: string; failureKind?: JobFailureKind } {
+function parseFailedReason(reason: string | undefined): {
+  failedReason?: string;
+  failureKind?: JobFailureKind;
+} {
   if (!reason) return {};
   const match = FAILURE_PREFIX.exec(reason);
   // Failures BullMQ raises itself (a stalled job, a lost lock) carry no kind; the taxonomy treats
@@ -136,7 +143,10 @@ export function retryDelayMs(
     // Never sooner than asked; a little later, so workers told the same thing do not stampede.
     return Math.ceil(wait + wait * 0.1 * random());
   }
-  const exponential = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** Math.max(0, attemptsMade - 1));
+  const exponential = Math.min(
+    settings.maxDelayMs,
+    settings.baseDelayMs * 2 ** Math.max(0, attemptsMade - 1),
+  );
   // Jitter only shortens, by at most `jitter` (< 0.5), so consecutive delays still grow until the cap.
   return Math.round(exponential * (1 - settings.jitter * random()));
 }
@@ -146,6 +156,7 @@ interface BullQueue {
   readonly name: string;
   add(name: string, data: unknown, opts?: JobsOptions): Promise<Job>;
   getJob(id: string): Promise<Job | undefined>;
+  getJobState(id: string): Promise<string>;
   getFailed(start?: number, end?: number): Promise<Job[]>;
   getJobCounts(): Promise<Record<string, number>>;
   on(event: 'error', listener: (error: Error) => void): unknown;
@@ -281,7 +292,11 @@ export function createBullJobQueue(options: BullJobQueueOptions): BullJobQueue {
       return { id, created };
     },
 
-    async process<D>(queueName: string, handler: JobHandler<D>, processOptions: { concurrency?: number } = {}) {
+    async process<D>(
+      queueName: string,
+      handler: JobHandler<D>,
+      processOptions: { concurrency?: number } = {},
+    ) {
       assertQueueName(queueName);
       if (workers.has(queueName)) throw new Error(`Queue ${queueName} is already processed by this port`);
       await ready();
@@ -290,7 +305,12 @@ export function createBullJobQueue(options: BullJobQueueOptions): BullJobQueue {
       const concurrency = Math.max(1, processOptions.concurrency ?? 1);
       const processor = async (job: Job<D>) => {
         try {
-          return await handler({ id: job.id!, name: job.name, data: job.data, attemptsMade: job.attemptsMade });
+          return await handler({
+            id: job.id!,
+            name: job.name,
+            data: job.data,
+            attemptsMade: job.attemptsMade,
+          });
         } catch (error) {
           throw toBullError(error);
         }
@@ -299,10 +319,19 @@ export function createBullJobQueue(options: BullJobQueueOptions): BullJobQueue {
       let worker: BullWorker;
       if (redis) {
         // Workers block on their connection; BullMQ requires unlimited retries there.
-        const connection = new Redis(options.redisUrl!, { maxRetriesPerRequest: null, connectionName: 'hub-worker' });
-        connection.on('error', (error) => logger?.warn({ err: error, queue: queueName }, 'jobs: worker redis error'));
+        const connection = new Redis(options.redisUrl!, {
+          maxRetriesPerRequest: null,
+          connectionName: 'hub-worker',
+        });
+        connection.on('error', (error) =>
+          logger?.warn({ err: error, queue: queueName }, 'jobs: worker redis error'),
+        );
         workerConnections.push({ close: async () => connection.disconnect() });
-        worker = new Worker<D>(queueName, processor, { ...workerOptions, connection, prefix }) as unknown as BullWorker;
+        worker = new Worker<D>(queueName, processor, {
+          ...workerOptions,
+          connection,
+          prefix,
+        }) as unknown as BullWorker;
       } else {
         worker = new Postgres.Worker<D>(queueName, processor, {
           ...workerOptions,
@@ -313,12 +342,21 @@ export function createBullJobQueue(options: BullJobQueueOptions): BullJobQueue {
           },
         }) as unknown as BullWorker;
       }
-      worker.on('error', (error: Error) => logger?.error({ err: error, queue: queueName }, 'jobs: worker error'));
+      worker.on('error', (error: Error) =>
+        logger?.error({ err: error, queue: queueName }, 'jobs: worker error'),
+      );
       worker.on('failed', (job: Job | undefined, error: Error) => {
         const { failureKind } = parseFailedReason(error.message);
         const final = job ? job.finishedOn !== undefined && job.finishedOn !== null : false;
         logger?.warn(
-          { queue: queueName, id: job?.id, attemptsMade: job?.attemptsMade, failureKind, final, reason: error.message },
+          {
+            queue: queueName,
+            id: job?.id,
+            attemptsMade: job?.attemptsMade,
+            failureKind,
+            final,
+            reason: error.message,
+          },
           final ? 'jobs: job failed for good' : 'jobs: job attempt failed, will retry',
         );
       });
@@ -340,8 +378,15 @@ export function createBullJobQueue(options: BullJobQueueOptions): BullJobQueue {
 
     async get(queueName: string, id: string): Promise<JobSummary | undefined> {
       const queue = await queueFor(queueName);
-      const job = await queue.getJob(id);
-      return job ? summarise(queueName, job) : undefined;
+      // State and fields are separate reads; a job that moved in between is read again, so the
+      // summary never shows e.g. `failed` without its failure reason.
+      for (let attempt = 0; ; attempt++) {
+        const before = await queue.getJobState(id);
+        const job = await queue.getJob(id);
+        if (!job) return undefined;
+        const after = await job.getState();
+        if (before === after || attempt === 2) return summarise(queueName, job, after);
+      }
     },
 
     async replay(queueName: string, id: string): Promise<void> {
@@ -349,7 +394,8 @@ export function createBullJobQueue(options: BullJobQueueOptions): BullJobQueue {
       const job = await queue.getJob(id);
       if (!job) throw new NotFound(`Job ${id} in queue ${queueName}`);
       const state = await job.getState();
-      if (state !== 'failed') throw new Conflict(`Job ${id} is ${state}; only failed jobs can be replayed`, { state });
+      if (state !== 'failed')
+        throw new Conflict(`Job ${id} is ${state}; only failed jobs can be replayed`, { state });
       // A fresh budget: the job gets its full attempts (and backoff) again, as if newly enqueued.
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       logger?.info({ queue: queueName, id }, 'jobs: failed job replayed');
@@ -396,7 +442,9 @@ export function createBullJobQueue(options: BullJobQueueOptions): BullJobQueue {
           [...workers.values()].map((worker) => worker.close()),
         );
         results.push(...(await Promise.allSettled([...queues.values()].map((queue) => queue.close()))));
-        results.push(...(await Promise.allSettled(workerConnections.map((connection) => connection.close()))));
+        results.push(
+          ...(await Promise.allSettled(workerConnections.map((connection) => connection.close()))),
+        );
         if (redis) redis.disconnect();
         if (pool) results.push(...(await Promise.allSettled([pool.end()])));
         for (const result of results) {
