@@ -12,7 +12,11 @@ const CONSUMER = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
  * `consumer` names the effect (e.g. `invoices.on-order-shipped`), so two subscribers of the same
  * event each act once.
  */
-export async function consumeOnce(tx: Transaction, consumer: string, eventId: bigint | string): Promise<boolean> {
+export async function consumeOnce(
+  tx: Transaction,
+  consumer: string,
+  eventId: bigint | string,
+): Promise<boolean> {
   if (!CONSUMER.test(consumer)) throw new TypeError(`Consumer name ${JSON.stringify(consumer)} is invalid`);
   const id = typeof eventId === 'bigint' ? eventId : BigInt(eventId);
   const { rowCount } = await tx.query(

@@ -150,7 +150,9 @@ export class OutboxRelay {
     this.#publishTimeoutMs = Math.max(1, options.publishTimeoutMs ?? 15_000);
     this.#leaseMs = options.leaseMs ?? 60_000;
     if (this.#claimMode === 'lease' && this.#leaseMs <= this.#publishTimeoutMs) {
-      throw new RangeError('leaseMs must be longer than publishTimeoutMs: a publication must end before the lease');
+      throw new RangeError(
+        'leaseMs must be longer than publishTimeoutMs: a publication must end before the lease',
+      );
     }
     this.#retryBaseDelayMs = Math.max(1, options.retryBaseDelayMs ?? 1_000);
     this.#retainPublishedMs = Math.max(0, options.retainPublishedMs ?? 7 * 24 * 60 * 60_000);
@@ -216,7 +218,10 @@ export class OutboxRelay {
     );
     if (rows.length === 0) return { claimed: 0, published: 0, failed: 0 };
     rows.sort(byId);
-    const { published, failures, unattempted } = await this.#publishRows(rows, () => Date.now() < publishUntil);
+    const { published, failures, unattempted } = await this.#publishRows(
+      rows,
+      () => Date.now() < publishUntil,
+    );
     await this.#db.transaction(async (tx) => {
       await this.#record(tx, published, failures);
       if (unattempted.length > 0) {
@@ -248,7 +253,13 @@ export class OutboxRelay {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         failures.push({ id: row.id, attempts: row.attempts + 1, error: message.slice(0, MAX_ERROR_LENGTH) });
-        const log = { outboxId: String(row.id), kind: row.kind, topic: row.topic, attempts: row.attempts + 1, err: error };
+        const log = {
+          outboxId: String(row.id),
+          kind: row.kind,
+          topic: row.topic,
+          attempts: row.attempts + 1,
+          err: error,
+        };
         if (row.attempts + 1 >= 5) this.#logger.error(log, 'outbox: row keeps failing to publish');
         else this.#logger.warn(log, 'outbox: publishing a row failed; will retry');
         continue;
@@ -262,7 +273,10 @@ export class OutboxRelay {
     if (row.kind === 'job') {
       const job = row.payload as JobRequest;
       const { id, created } = await this.#jobs.enqueue({ ...job, queue: row.topic });
-      this.#logger.debug({ outboxId: String(row.id), queue: row.topic, jobId: id, created }, 'outbox: job enqueued');
+      this.#logger.debug(
+        { outboxId: String(row.id), queue: row.topic, jobId: id, created },
+        'outbox: job enqueued',
+      );
       return;
     }
     await this.#publish({
@@ -351,7 +365,8 @@ export class OutboxRelay {
       this.#logger.warn({ err: error }, 'outbox: notification listener lost; polling until it is back');
       if (this.#listener === client) this.#listener = undefined;
       client.end().catch(() => {});
-      if (this.#running) setTimeout(() => this.#running && !this.#listener && void this.#subscribe(), 5_000).unref();
+      if (this.#running)
+        setTimeout(() => this.#running && !this.#listener && void this.#subscribe(), 5_000).unref();
     });
     try {
       await client.connect();

@@ -26,7 +26,9 @@ interface OutboxRow {
 function toRow(message: OutboxMessage): OutboxRow {
   if (message.kind === 'event') {
     if (!EVENT_NAME.test(message.name)) {
-      throw new InvalidOutboxMessage(`Event name ${JSON.stringify(message.name)} must look like entity.verb-ed`);
+      throw new InvalidOutboxMessage(
+        `Event name ${JSON.stringify(message.name)} must look like entity.verb-ed`,
+      );
     }
     const companyId = message.companyId ?? null;
     if (companyId !== null && !UUID.test(companyId)) {
@@ -35,7 +37,8 @@ function toRow(message: OutboxMessage): OutboxRow {
     return { kind: 'event', topic: message.name, payload: message.payload, companyId };
   }
   const { job } = message;
-  if (!QUEUE_NAME.test(job.queue)) throw new InvalidOutboxMessage(`Queue name ${JSON.stringify(job.queue)} is invalid`);
+  if (!QUEUE_NAME.test(job.queue))
+    throw new InvalidOutboxMessage(`Queue name ${JSON.stringify(job.queue)} is invalid`);
   if (!job.name) throw new InvalidOutboxMessage('A job needs a name');
   // Without a key the relay could not make re-publication idempotent.
   if (!job.key) throw new InvalidOutboxMessage(`Job ${job.name} needs an idempotency key`);
