@@ -11,10 +11,11 @@
  * - `schemas.json`         every schema keyed by `$id`, for the OpenAPI builder and `loadSchemas()`.
  *
  * Output is byte-for-byte deterministic (sorted input, no timestamps). Exits 1 on the first
- * problem, naming the file.
+ * problem, naming the file. `--schemas <dir>` and `--out <dir>` point it elsewhere (for its tests).
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { _, Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCodeModule from 'ajv/dist/standalone/index.js';
 import addFormatsModule from 'ajv-formats';
@@ -30,8 +31,10 @@ const CLOSED_SUFFIXES = ['-request', '-params', '-query'];
 /** Formats whose ajv check is a fixed-size match, so the string needs no maxLength of its own. */
 const SELF_BOUNDED_FORMATS = new Set(['uuid', 'date', 'date-time']);
 
-const root = path.resolve(import.meta.dirname, '..');
-const outDir = path.join(root, 'generated');
+// Other folders are for the generator's own tests; the project always uses the defaults.
+const { values: cli } = parseArgs({ options: { schemas: { type: 'string' }, out: { type: 'string' } } });
+const root = path.resolve(cli.schemas ?? path.join(import.meta.dirname, '..'));
+const outDir = path.resolve(cli.out ?? path.join(root, 'generated'));
 
 type JsonObject = { [key: string]: unknown };
 

@@ -155,6 +155,7 @@ describe('invalid params reject with ValidationFailed and a JSON Pointer per fie
 describe('defaults and URL coercion', () => {
   test('defaults are filled in before the handler runs', async () => {
     await expect(broker.call('probe.list', {})).resolves.toEqual({ limit: 50 });
+    await expect(broker.call('probe.list')).resolves.toEqual({ limit: 50 });
     await expect(
       broker.call('probe.createUser', { email: 'a@acme.example', displayName: 'Ana', password: 'pw' }),
     ).resolves.toMatchObject({ roles: [] });

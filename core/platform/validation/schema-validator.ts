@@ -172,8 +172,10 @@ export class SchemaValidator extends moleculer.Validators.Base {
       if (!schema || typeof schema !== 'object') return handler;
       const check = this.#checkFor(schema as Record<string, unknown>, owner, library);
       return function validateParams(this: unknown, ctx: Context) {
+        // Defaults are written into the params object, so the handler must see that same object.
+        ctx.params ??= {};
         try {
-          check(ctx.params ?? {});
+          check(ctx.params);
         } catch (error) {
           return Promise.reject(error);
         }
