@@ -1,15 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase, testServers, uniqueName } from '../testing/test-servers.ts';
-import {
-  type BullJobQueue,
-  createBullJobQueue,
-  jobIdForKey,
-  keyForJobId,
-  retryDelayMs,
-} from './bullmq-job-queue.ts';
+import { createBullJobQueue, jobIdForKey, keyForJobId, retryDelayMs } from './bullmq-job-queue.ts';
 import { PermanentFailure, RateLimitedFailure, RetryableFailure } from './job-error-taxonomy.ts';
-import type { JobSummary } from './job-queue.ts';
+import type { JobQueue, JobSummary } from './job-queue.ts';
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -21,7 +15,7 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, tim
   }
 }
 
-function waitForState(jobs: BullJobQueue, queue: string, id: string, state: string): Promise<JobSummary> {
+function waitForState(jobs: JobQueue, queue: string, id: string, state: string): Promise<JobSummary> {
   return waitFor(async () => {
     const job = await jobs.get(queue, id);
     return job?.state === state ? job : undefined;
@@ -87,7 +81,7 @@ describe('retry delays', () => {
 
 interface Backend {
   name: 'postgres' | 'redis';
-  open(): Promise<{ jobs: BullJobQueue; cleanUp(): Promise<void> }>;
+  open(): Promise<{ jobs: JobQueue; cleanUp(): Promise<void> }>;
 }
 
 const backends: Backend[] = [
@@ -127,7 +121,7 @@ const backends: Backend[] = [
 ];
 
 describe.each(backends)('BullMQ job queue on $name', (backend) => {
-  let jobs: BullJobQueue;
+  let jobs: JobQueue;
   let cleanUp: () => Promise<void>;
 
   beforeAll(async () => {
@@ -168,7 +162,8 @@ describe.each(backends)('BullMQ job queue on $name', (backend) => {
     });
     expect(await jobs.get(queue, 'no-such-job')).toBeUndefined();
     expect(jobs.knownQueues()).toContain(queue);
-    expect(await jobs.discoverQueues()).toContain(queue);
+    const discovered = (await jobs.discoverQueues()) as Array<{ name: string }>;
+    expect(discovered.map((found) => found.name)).toContain(queue);
     expect(jobs.bullQueues().length).toBe(jobs.knownQueues().length);
   });
 

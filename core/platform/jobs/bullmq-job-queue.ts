@@ -36,12 +36,6 @@ export interface BullJobQueueOptions {
   poolSize?: number | undefined;
 }
 
-/** The BullMQ implementation of the port, plus what only a store-backed port can answer. */
-export interface BullJobQueue extends JobQueue {
-  /** Every queue the store holds jobs or metadata for, opened here or not (bounded to 1000). */
-  discoverQueues(): Promise<string[]>;
-}
-
 const DEFAULT_ATTEMPTS = 8;
 const DEFAULT_BASE_DELAY_MS = 1_000;
 const DEFAULT_MAX_DELAY_MS = 5 * 60_000;
@@ -191,7 +185,7 @@ async function summarise(queue: string, job: Job, knownState?: string): Promise<
  * (Redis) or one small pool (PostgreSQL); each worker gets its own, because a worker blocks on its
  * connection waiting for jobs.
  */
-export function createBullJobQueue(options: BullJobQueueOptions): BullJobQueue {
+export function createBullJobQueue(options: BullJobQueueOptions): JobQueue {
   const logger = options.logger;
   const backend: 'redis' | 'postgres' = options.redisUrl ? 'redis' : 'postgres';
   const prefix = options.prefix ?? 'hub';
@@ -260,6 +254,25 @@ export function createBullJobQueue(options: BullJobQueueOptions): BullJobQueue {
       queues.set(name, queue);
     }
     return queue;
+  }
+
+  /** Queues the store holds jobs or metadata for, whoever opened them (bounded). */
+  async function storedQueueNames(): Promise<string[]> {
+    if (redis) {
+      const names = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*:meta`, 'COUNT', 500);
+        cursor = next;
+        for (const key of keys) names.add(key.slice(prefix.length + 1, -':meta'.length));
+      } while (cursor !== '0' && names.size < MAX_DISCOVERED_QUEUES);
+      return [...names].filter((name) => QUEUE_NAME.test(name)).slice(0, MAX_DISCOVERED_QUEUES);
+    }
+    await ready();
+    const { rows } = await pool!.query<{ queue: string }>(
+      `SELECT DISTINCT queue FROM ${POSTGRES_SCHEMA}.meta ORDER BY queue LIMIT ${MAX_DISCOVERED_QUEUES}`,
+    );
+    return rows.map((row) => row.queue).filter((name) => QUEUE_NAME.test(name));
   }
 
   const backoffStrategy: BackoffStrategy = (attemptsMade, _type, error) =>
@@ -409,22 +422,9 @@ export function createBullJobQueue(options: BullJobQueueOptions): BullJobQueue {
       return [...queues.values()];
     },
 
-    async discoverQueues(): Promise<string[]> {
-      if (redis) {
-        const names = new Set<string>();
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*:meta`, 'COUNT', 500);
-          cursor = next;
-          for (const key of keys) names.add(key.slice(prefix.length + 1, -':meta'.length));
-        } while (cursor !== '0' && names.size < MAX_DISCOVERED_QUEUES);
-        return [...names].filter((name) => QUEUE_NAME.test(name)).sort();
-      }
-      await ready();
-      const { rows } = await pool!.query<{ queue: string }>(
-        `SELECT DISTINCT queue FROM ${POSTGRES_SCHEMA}.meta ORDER BY queue LIMIT ${MAX_DISCOVERED_QUEUES}`,
-      );
-      return rows.map((row) => row.queue);
+    async discoverQueues(): Promise<unknown[]> {
+      const names = new Set([...(await storedQueueNames()), ...queues.keys()]);
+      return Promise.all([...names].sort().map(queueFor));
     },
 
     async ping(): Promise<void> {

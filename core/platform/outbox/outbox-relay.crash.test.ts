@@ -5,7 +5,8 @@ import { Redis } from 'ioredis';
 import moleculer from 'moleculer';
 import { pino } from 'pino';
 import { applyMigrations } from '../database/migrations.ts';
-import { type BullJobQueue, createBullJobQueue, jobIdForKey } from '../jobs/bullmq-job-queue.ts';
+import { createBullJobQueue, jobIdForKey } from '../jobs/bullmq-job-queue.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
 import { platformMigrations } from '../migrations.ts';
 import { createTestDatabase, type TestDatabase, testServers, uniqueName } from '../testing/test-servers.ts';
 import { consumeOnce } from './consume-once.ts';
@@ -79,7 +80,7 @@ describe.each<Setup>([
   { jobs: 'postgres', claimMode: 'lease' },
 ])('a relay killed mid-way (jobs on $jobs, $claimMode claims)', ({ jobs: jobsBackend, claimMode }) => {
   let database: TestDatabase;
-  let jobs: BullJobQueue;
+  let jobs: JobQueue;
   let consumer: moleculer.ServiceBroker;
   const namespace = uniqueName('outbox_crash');
   const jobsPrefix = uniqueName('outbox_crash');

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { pino } from 'pino';
 import { Database } from '../database/database.ts';
 import { applyMigrations } from '../database/migrations.ts';
-import { type BullJobQueue, createBullJobQueue, jobIdForKey } from '../jobs/bullmq-job-queue.ts';
+import { createBullJobQueue, jobIdForKey } from '../jobs/bullmq-job-queue.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
 import { platformMigrations } from '../migrations.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../testing/test-servers.ts';
 import type { OutboxMessage } from './outbox.ts';
@@ -18,7 +19,7 @@ const logger = pino({ level: 'silent' });
 const COMPANY = '0b8e9c1a-2d3f-4a5b-8c6d-7e8f9a0b1c2d';
 
 let database: TestDatabase;
-let jobs: BullJobQueue;
+let jobs: JobQueue;
 const relays: OutboxRelay[] = [];
 const extraDatabases: Database[] = [];
 
