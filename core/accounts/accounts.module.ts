@@ -62,7 +62,7 @@ function accountsService(platform: Platform) {
 
       /** Internal: the gateway resolves `X-Api-Key` through this; never routed. */
       authenticateApiKey: {
-        visibility: 'public',
+        visibility: 'public' as const,
         params: schemaRef('api/accounts/authenticate-api-key-params'),
         async handler(ctx: Context<{ key: string }>) {
           return (await authenticateApiKey(db, ctx.params.key)) ?? null;
@@ -218,6 +218,7 @@ export const accountsModule: HubModule = {
       tag: 'accounts',
       summary: 'A company: staff see any, buyers only their own',
       audience: 'authenticated',
+      paramsSchema: 'api/common/id-params',
       responseSchema: 'entities/company',
     },
     {
@@ -229,6 +230,7 @@ export const accountsModule: HubModule = {
       summary: "Users of the caller's company",
       audience: 'buyer',
       querySchema: 'api/common/list-query',
+      responseSchema: 'api/accounts/user-list-response',
     },
     {
       method: 'POST',
@@ -251,6 +253,7 @@ export const accountsModule: HubModule = {
       summary: 'All buyer companies (staff)',
       audience: 'staff',
       querySchema: 'api/common/list-query',
+      responseSchema: 'api/accounts/company-list-response',
     },
     {
       method: 'POST',

@@ -67,6 +67,14 @@ describe('problem+json errors', () => {
     expect(answer.status).toBe(413);
   });
 
+  test('deeply nested JSON is refused before it reaches a service', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const answer = await http(t.baseUrl, 'POST', '/api/staff/companies', { token: staff, rawBody: deep });
+    expect(answer.status).toBe(400);
+    expect(answer.body.type).toBe('https://hub.local/problems/json-too-deep');
+    expect((await http(t.baseUrl, 'GET', '/health/live')).status).toBe(200);
+  });
+
   test('unknown routes are 404 problems', async () => {
     const answer = await http(t.baseUrl, 'GET', '/api/nothing-here', { token: staff });
     expect(answer.status).toBe(404);

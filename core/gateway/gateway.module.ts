@@ -14,6 +14,7 @@ import { RequestAuthenticator } from './authenticate-request.ts';
 import { mountQueueBoard } from './bull-board.ts';
 import { checkReadiness } from './readiness.ts';
 import { type GatewayRequest, idempotencyMiddleware } from './idempotency-middleware.ts';
+import { rejectDeepJson } from './json-depth-limit.ts';
 import { buildOpenApi } from './openapi/build-openapi.ts';
 import { sendProblem, toProblem } from './problem-details.ts';
 
@@ -149,7 +150,7 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
           mappingPolicy: 'restrict',
           mergeParams: true,
           bodyParsers: { json: { strict: true, limit: '1mb' }, urlencoded: false },
-          use: [observeRequest, authenticate, idempotencyMiddleware(idempotency)],
+          use: [observeRequest, rejectDeepJson, authenticate, idempotencyMiddleware(idempotency)],
           aliases,
           onBeforeCall(ctx: Context, _route: unknown, req: GatewayRequest) {
             const alias = (req as { $alias?: { action?: string; method?: string } }).$alias;
@@ -210,7 +211,7 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
         params: schemaRef('api/common/empty-params'),
         handler(this: { broker: Context['broker'] }, ctx: Context) {
           requirePermission(ctx, 'system.read');
-          const nodes = this.broker.registry.getNodeList({ onlyAvailable: true, withServices: true }) as Array<{
+          const nodes = this.broker.registry.getNodeList({ onlyAvailable: true, withServices: true }) as unknown as Array<{
             id: string;
             local: boolean;
             hostname?: string;

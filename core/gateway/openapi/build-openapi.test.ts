@@ -300,3 +300,23 @@ describe('mistakes in the route list are refused', () => {
     ).toThrow('route logIn (POST /api/auth/login) references unknown schema "api/accounts/no-such-response"');
   });
 });
+
+test('path parameters take their schema from paramsSchema', () => {
+  const document = buildOpenApi(
+    [
+      {
+        method: 'GET',
+        path: '/api/companies/:id',
+        action: 'accounts.companies.get',
+        operationId: 'getCompany',
+        tag: 'accounts',
+        summary: 'A company',
+        audience: 'authenticated',
+        paramsSchema: 'api/common/id-params',
+      },
+    ],
+    { title: 'T', version: '1' },
+  ) as unknown as { paths: Record<string, { get: { parameters: Array<{ name: string; in: string; schema: unknown }> } }> };
+  const [param] = document.paths['/api/companies/{id}']!.get.parameters;
+  expect(param).toMatchObject({ name: 'id', in: 'path', schema: { type: 'string', format: 'uuid' } });
+});

@@ -196,6 +196,14 @@ function operationFor(route: RouteSpec, schemas: ComponentSchemas): OpenApiOpera
 
   const declared = new Map<string, { schema: JsonSchema; required: boolean }>();
   const queryParams: OpenApiParameter[] = [];
+  if (route.paramsSchema) {
+    const params = schemas.canonical(route.paramsSchema, usedBy);
+    const { properties } = objectProperties(schemas, params, usedBy, params.title as string);
+    for (const name of pathParams) {
+      const schema = properties.get(name);
+      if (schema) declared.set(name, { schema, required: true });
+    }
+  }
   if (route.querySchema) {
     const query = schemas.canonical(route.querySchema, usedBy);
     const { properties, required } = objectProperties(schemas, query, usedBy, query.title as string);

@@ -18,6 +18,8 @@ export interface RouteSpec {
   requestSchema?: string;
   /** Canonical schema id of the success response body. */
   responseSchema?: string;
+  /** Canonical schema id of the path parameters (an object schema), e.g. `api/common/id-params`. */
+  paramsSchema?: string;
   /** Canonical schema id of the query string parameters (an object schema). */
   querySchema?: string;
   /** Status of a successful answer (default 200; creation routes use 201). */
