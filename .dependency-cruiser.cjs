@@ -100,8 +100,20 @@ module.exports = {
       name: 'no-non-package-json',
       severity: 'error',
       comment: 'Imports an npm package that package.json does not declare: add it to dependencies.',
-      from: {},
+      from: { pathNot: NOT_PRODUCTION },
       to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
+    },
+    {
+      name: 'no-non-package-json-in-tests',
+      severity: 'error',
+      comment:
+        'Test code imports an npm package that package.json does not declare: add it to devDependencies.',
+      from: { path: NOT_PRODUCTION },
+      to: {
+        dependencyTypes: ['npm-no-pkg', 'npm-unknown'],
+        // jest's ESM globals: jest itself always installs @jest/globals.
+        pathNot: '^node_modules/@jest/globals/',
+      },
     },
     {
       name: 'not-to-unresolvable',
