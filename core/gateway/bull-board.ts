@@ -43,8 +43,7 @@ export function mountQueueBoard(platform: Platform, authenticator: () => Request
       await refreshQueues();
     } catch (error) {
       const problem = toProblem(error, req.originalUrl ?? req.url ?? '', req.$requestId);
-      sendProblem(res, problem);
-      if (problem.status === 401 && !res.headersSent) res.setHeader('WWW-Authenticate', 'Basic realm="hub admin"');
+      sendProblem(res, problem, 'Basic realm="hub admin", charset="UTF-8"');
       return;
     }
     router(req, res, next);

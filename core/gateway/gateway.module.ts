@@ -101,8 +101,9 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
     req.$requestId = requestId;
     const started = performance.now();
     res.once('finish', () => {
-      const alias = (req as { $alias?: { path?: string } }).$alias;
-      const route = alias?.path ?? 'unmatched';
+      const alias = (req as { $alias?: { fullPath?: string } }).$alias;
+      // The route pattern, not the URL: label cardinality stays bounded by the route table.
+      const route = alias?.fullPath ?? 'unmatched';
       const seconds = (performance.now() - started) / 1000;
       metrics.httpRequests.inc({ method: req.method ?? '', route, status: String(res.statusCode) });
       metrics.httpDuration.observe({ method: req.method ?? '', route }, seconds);
@@ -119,6 +120,20 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
       );
     });
     next();
+  }
+
+  /** Assigns the request id if observeRequest has not run yet (a body-parser error comes first). */
+  function requestIdOf(req: GatewayRequest, res: ServerResponse): string {
+    if (!req.$requestId) {
+      const inbound = req.headers['x-request-id'];
+      req.$requestId = typeof inbound === 'string' && REQUEST_ID_PATTERN.test(inbound) ? inbound : randomUUID();
+      if (!res.headersSent) res.setHeader('X-Request-ID', req.$requestId);
+    }
+    return req.$requestId;
+  }
+
+  function answerWithProblem(req: GatewayRequest, res: ServerResponse, error: unknown) {
+    sendProblem(res, toProblem(error, req.originalUrl ?? req.url ?? '', requestIdOf(req, res)));
   }
 
   async function authenticate(req: GatewayRequest, res: ServerResponse, next: Next) {
@@ -165,14 +180,10 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
             };
             if (spec?.successStatus) (ctx.meta as Record<string, unknown>).$statusCode = spec.successStatus;
           },
-          onError(req: GatewayRequest, res: ServerResponse, error: unknown) {
-            sendProblem(res, toProblem(error, req.originalUrl ?? req.url ?? '', req.$requestId));
-          },
+          onError: answerWithProblem,
         },
       ],
-      onError(req: GatewayRequest, res: ServerResponse, error: unknown) {
-        sendProblem(res, toProblem(error, req.originalUrl ?? req.url ?? '', req.$requestId));
-      },
+      onError: answerWithProblem,
       log4XXResponses: false,
       logRequest: 'debug',
       logResponse: 'debug',

@@ -107,7 +107,7 @@ export function toProblem(error: unknown, instance: string, requestId: string | 
   return problem;
 }
 
-export function sendProblem(res: ServerResponse, problem: ProblemDetails): void {
+export function sendProblem(res: ServerResponse, problem: ProblemDetails, challenge = 'Bearer realm="hub"'): void {
   if (res.headersSent) {
     res.end();
     return;
@@ -116,6 +116,6 @@ export function sendProblem(res: ServerResponse, problem: ProblemDetails): void 
   res.statusCode = problem.status;
   res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
-  if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="hub"');
+  if (problem.status === 401) res.setHeader('WWW-Authenticate', challenge);
   res.end(body);
 }

@@ -189,9 +189,11 @@ function newAjv(coerce: boolean): Ajv2020 {
     strict: true,
     // `if: {...} then: { required: [...] }` names properties defined beside the if, not in the then.
     strictRequired: false,
-    // Stop at the first error: ajv's own guidance for untrusted input, and it keeps a
-    // huge string from ever reaching a format regex after its maxLength already failed.
-    allErrors: false,
+    // Report every failing field, so a form can mark them all at once. ajv advises against this
+    // for unbounded input; ours is bounded: the generator refuses strings without maxLength and
+    // arrays without maxItems, bodies are capped at 1 MB and 32 levels, and at most
+    // MAX_FIELD_ERRORS reach the client.
+    allErrors: true,
     useDefaults: true,
     coerceTypes: coerce ? 'array' : false,
     code: {
