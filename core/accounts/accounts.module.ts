@@ -266,6 +266,7 @@ export const accountsModule: HubModule = {
       requestSchema: 'api/accounts/create-company-request',
       responseSchema: 'entities/company',
       successStatus: 201,
+      location: '/api/companies/:id',
     },
     {
       method: 'POST',

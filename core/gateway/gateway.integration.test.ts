@@ -135,7 +135,9 @@ describe('Idempotency-Key', () => {
     const first = await http(t.baseUrl, 'POST', '/api/staff/companies', { token: staff, body, headers });
     const second = await http(t.baseUrl, 'POST', '/api/staff/companies', { token: staff, body, headers });
     expect(first.status).toBe(201);
+    expect(first.headers.get('location')).toBe(`/api/companies/${first.body.id}`);
     expect(second.status).toBe(201);
+    expect(second.headers.get('location')).toBe(first.headers.get('location'));
     expect(second.body).toEqual(first.body);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     const { rows } = await t.hub.platform.db.query(`SELECT count(*)::int AS n FROM accounts.companies WHERE name = $1`, [
@@ -173,6 +175,7 @@ describe('API keys', () => {
       body: { name: 'Kingdee ERP', permissions: ['companies.read'] },
     });
     expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBeNull();
     expect(created.body.key).toMatch(/^hub_/);
     const me = await http(t.baseUrl, 'GET', '/api/me', { headers: { 'x-api-key': created.body.key } });
     expect(me.body).toMatchObject({ kind: 'system', id: created.body.id, permissions: ['companies.read'] });

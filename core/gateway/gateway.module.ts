@@ -180,6 +180,15 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
             };
             if (spec?.successStatus) (ctx.meta as Record<string, unknown>).$statusCode = spec.successStatus;
           },
+          onAfterCall(ctx: Context, _route: unknown, req: GatewayRequest, _res: ServerResponse, data: unknown) {
+            const alias = (req as { $alias?: { action?: string } }).$alias;
+            const spec = alias?.action ? byAction.get(routeKey(req.method ?? '', alias.action)) : undefined;
+            const id = (data as { id?: unknown } | null)?.id;
+            if (spec?.location && typeof id === 'string') {
+              (ctx.meta as Record<string, unknown>).$location = spec.location.replace(':id', encodeURIComponent(id));
+            }
+            return data;
+          },
           onError: answerWithProblem,
         },
       ],

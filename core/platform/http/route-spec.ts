@@ -24,4 +24,6 @@ export interface RouteSpec {
   querySchema?: string;
   /** Status of a successful answer (default 200; creation routes use 201). */
   successStatus?: number;
+  /** For 201 answers: where the created resource lives, `:id` filled from the answer's `id`. */
+  location?: string;
 }
