@@ -36,6 +36,8 @@ describe('job ids from idempotency keys', () => {
       '042',
       'a~b',
       'plain',
+      'kingdee 销售订单 SO-001',
+      'tab\there',
     ];
     const ids = keys.map(jobIdForKey);
     expect(new Set(ids).size).toBe(keys.length);
@@ -43,8 +45,11 @@ describe('job ids from idempotency keys', () => {
       expect(id).not.toContain(':');
       expect(`${Number.parseInt(id, 10)}`).not.toBe(id);
       expect(keyForJobId(id)).toBe(keys[index]);
+      // The canonical job id (schemas/api/jobs/job-params): printable ASCII.
+      expect(id).toMatch(/^[\x21-\x7e]+$/);
     }
     expect(jobIdForKey('order:42:push')).toBe('order%3A42%3Apush');
+    expect(jobIdForKey('订单 1')).toBe('%E8%AE%A2%E5%8D%95%201');
   });
 
   it('shortens very long keys with a hash that still tells them apart', () => {
@@ -168,6 +173,9 @@ describe.each(backends)('BullMQ job queue on $name', (backend) => {
   });
 
   it('refuses queue names BullMQ cannot store', async () => {
+    await expect(jobs.enqueue({ queue: 'Erp-Push', name: 'x', key: 'k', data: {} })).rejects.toThrow(
+      /Queue name/,
+    );
     await expect(jobs.enqueue({ queue: 'erp:push', name: 'x', key: 'k', data: {} })).rejects.toThrow(
       /Queue name/,
     );

@@ -48,8 +48,12 @@ const MAX_DISCOVERED_QUEUES = 1000;
 const POSTGRES_SCHEMA = 'bullmq';
 /** Job ids longer than this are shortened with a hash: ids are primary keys and index entries. */
 const MAX_JOB_ID_LENGTH = 256;
-const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+/** The canonical queue name (schemas/entities/queue-name): BullMQ itself only refuses `:`. */
+const QUEUE_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const FAILURE_PREFIX = /^\[(retryable|rate_limited|permanent)\] /;
+
+/** Kept as is: printable ASCII but `%`, `:` and `~`. Everything else is escaped (UTF-8 for non-ASCII). */
+const ESCAPED_IN_JOB_IDS = /[^\x21-\x24\x26-\x39\x3b-\x7d]/gu;
 
 function percentEscape(char: string): string {
   return `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
@@ -57,14 +61,18 @@ function percentEscape(char: string): string {
 
 /**
  * The BullMQ job id for an idempotency key. BullMQ refuses ids containing `:` (its key separator),
- * ids that look like integers (its own counter ids) and `0`, so `%`, `:` and `~` are
- * percent-escaped and an integer-looking key gets its first character escaped. The mapping is
- * injective, hence two keys never share a job, and reversible (`keyForJobId`) except for keys long
- * enough to be shortened with a hash (marked by the otherwise escaped `~`).
+ * ids that look like integers (its own counter ids) and `0`; the canonical job id (schema
+ * api/jobs/job-params) is printable ASCII, at most 256 characters. So `%`, `:`, `~`, spaces,
+ * control and non-ASCII characters are percent-escaped (UTF-8), and an integer-looking key gets
+ * its first character escaped. The mapping is injective, hence two keys never share a job, and
+ * reversible (`keyForJobId`) except for keys long enough to be shortened with a hash (marked by
+ * the otherwise escaped `~`).
  */
 export function jobIdForKey(key: string): string {
   if (key.length === 0) throw new TypeError('A job key must not be empty');
-  let id = key.replace(/[%:~]/g, percentEscape);
+  let id = key.replace(ESCAPED_IN_JOB_IDS, (char) =>
+    char.charCodeAt(0) < 0x80 ? percentEscape(char) : encodeURIComponent(char),
+  );
   if (`${Number.parseInt(id, 10)}` === id) id = `${percentEscape(id[0]!)}${id.slice(1)}`;
   if (id.length <= MAX_JOB_ID_LENGTH) return id;
   const digest = createHash('sha256').update(key).digest('base64url');
@@ -74,7 +82,7 @@ export function jobIdForKey(key: string): string {
 /** The key a job id was made from, or undefined for a hashed (very long) key. */
 export function keyForJobId(id: string): string | undefined {
   if (id.includes('~')) return undefined;
-  return id.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  return decodeURIComponent(id);
 }
 
 function assertQueueName(queue: string): void {

@@ -3,8 +3,8 @@ import type { OutboxMessage } from './outbox.ts';
 
 /** Past-tense dotted event names, `company.created`, `order.line.added`. */
 const EVENT_NAME = /^[a-z][a-zA-Z0-9_-]*(\.[a-z][a-zA-Z0-9_-]*)+$/;
-/** The same rule the job-queue port enforces, checked here so a bad row cannot be committed. */
-const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+/** The canonical queue name (schemas/entities/queue-name), checked here so a bad row cannot be committed. */
+const QUEUE_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** One state change emits a handful of messages; a caller sending more is likely looping. */
 const MAX_MESSAGES = 1000;
