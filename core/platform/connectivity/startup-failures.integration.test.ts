@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { freePort, spawnHub } from '../testing/hub-process.ts';
 import { testServers } from '../testing/test-servers.ts';
 
@@ -12,12 +12,17 @@ const secrets = {
 /** A server that accepts connections and never says a word: the "hang" case. */
 let silent: Server;
 let silentPort: number;
+const sockets = new Set<Socket>();
 beforeAll(async () => {
   silentPort = await freePort();
-  silent = createServer(() => {});
+  silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
   await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.1', resolve));
 });
 afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
   await new Promise((resolve) => silent.close(resolve));
 });
 
