@@ -5,7 +5,10 @@ import moleculer from 'moleculer';
 import { pino } from 'pino';
 import type { AuthContext } from '../auth/auth-context.ts';
 import { loadHubConfig } from '../config/hub-config.ts';
+import { applyMigrations } from '../database/migrations.ts';
+import { platformMigrations } from '../migrations.ts';
 import { HubMetrics } from '../observability/metrics.ts';
+import { createSchemaValidator } from '../validation/schema-validator.ts';
 import type { Platform } from '../platform.ts';
 import { createTestDatabase, type TestDatabase, testServers, uniqueName } from '../testing/test-servers.ts';
 import { createBullJobQueue, jobIdForKey } from './bullmq-job-queue.ts';
@@ -59,7 +62,8 @@ beforeAll(async () => {
   }
   await waitFor(async () => (await worker.counts(queue)).failed === 3, 'three failed jobs');
 
-  broker = new moleculer.ServiceBroker({ logger: false });
+  await applyMigrations(database.db, [platformMigrations]);
+  broker = new moleculer.ServiceBroker({ logger: false, validator: createSchemaValidator() });
   broker.createService(jobsModule.service(platform));
   await broker.start();
 });
@@ -164,6 +168,10 @@ describe('jobs.replay', () => {
       code: 404,
     });
     expect((await jobs.counts(queue)).failed).toBe(2);
+    const { rows } = await database.db.query(
+      `SELECT actor_id, action, entity_id FROM platform.audit_log WHERE action = 'job.replayed'`,
+    );
+    expect(rows).toEqual([{ actor_id: 'staff-1', action: 'job.replayed', entity_id: `${queue}/${id}` }]);
   });
 });
 

@@ -1,5 +1,7 @@
 import type { Context, ServiceSchema } from 'moleculer';
-import { requirePermission } from '../auth/auth-context.ts';
+import { schemaRef } from '../../../schemas/index.ts';
+import { recordAudit } from '../audit/audit-log.ts';
+import { originOf, requirePermission } from '../auth/auth-context.ts';
 import { NotFound } from '../errors/hub-errors.ts';
 import type { RouteSpec } from '../http/route-spec.ts';
 import type { HubModule } from '../hub-module.ts';
@@ -46,11 +48,13 @@ async function requireQueue(jobs: JobQueue, queue: unknown): Promise<string> {
   throw new NotFound(`Queue ${typeof queue === 'string' ? queue : ''}`.trim());
 }
 
-export function jobsService(jobs: JobQueue): ServiceSchema {
+export function jobsService(platform: Pick<Platform, 'jobs' | 'db'>): ServiceSchema {
+  const { jobs, db } = platform;
   return {
     name: 'jobs',
     actions: {
       queues: {
+        params: schemaRef('api/common/empty-params'),
         async handler(ctx: Context) {
           requirePermission(ctx, 'jobs.read');
           const names = await queueNames(jobs);
@@ -66,6 +70,7 @@ export function jobsService(jobs: JobQueue): ServiceSchema {
       },
 
       failed: {
+        params: schemaRef('api/jobs/failed-jobs-query'),
         async handler(ctx: Context<{ queue?: unknown; limit?: unknown; cursor?: unknown }>) {
           requirePermission(ctx, 'jobs.read');
           const queue = await requireQueue(jobs, ctx.params.queue);
@@ -84,13 +89,20 @@ export function jobsService(jobs: JobQueue): ServiceSchema {
       },
 
       replay: {
+        params: schemaRef('api/jobs/job-params'),
         async handler(ctx: Context<{ queue?: unknown; id?: unknown }>) {
-          requirePermission(ctx, 'jobs.replay');
+          const auth = requirePermission(ctx, 'jobs.replay');
           const queue = await requireQueue(jobs, ctx.params.queue);
           const id = typeof ctx.params.id === 'string' ? ctx.params.id : '';
           if (!id) throw new NotFound('Job');
           // NotFound for an unknown job, Conflict for one that is not failed: both from the port.
           await jobs.replay(queue, id);
+          await recordAudit(db, auth, originOf(ctx), {
+            action: 'job.replayed',
+            entityType: 'job',
+            entityId: `${queue}/${id}`,
+            companyId: null,
+          });
           return (await jobs.get(queue, id)) ?? { queue, id, state: 'unknown' };
         },
       },
@@ -116,6 +128,7 @@ const routes: RouteSpec[] = [
     tag: 'jobs',
     summary: 'Failed jobs of a queue, newest first, with their failure kind (limit/cursor paging)',
     audience: 'staff',
+    querySchema: 'api/jobs/failed-jobs-query',
   },
   {
     method: 'POST',
@@ -125,6 +138,7 @@ const routes: RouteSpec[] = [
     tag: 'jobs',
     summary: 'Run a failed job again with a fresh attempt budget',
     audience: 'staff',
+    paramsSchema: 'api/jobs/job-params',
     successStatus: 202,
   },
 ];
@@ -134,5 +148,5 @@ export const jobsModule: HubModule = {
   name: 'jobs',
   description: 'Job queue administration: queue counts, failed jobs with their failure kind, replay',
   routes,
-  service: (platform: Platform) => jobsService(platform.jobs),
+  service: (platform: Platform) => jobsService(platform),
 };
