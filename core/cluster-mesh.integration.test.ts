@@ -3,7 +3,12 @@ import { DEMO_BUYER, DEMO_STAFF, seedDemoAccounts } from './accounts/demo-data.t
 import { migrate, selectModules } from './hub.ts';
 import { freePort, type HubProcess, spawnHub } from './platform/testing/hub-process.ts';
 import { http } from './platform/testing/start-test-hub.ts';
-import { createTestDatabase, type TestDatabase, testServers, uniqueName } from './platform/testing/test-servers.ts';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  testServers,
+  uniqueName,
+} from './platform/testing/test-servers.ts';
 
 /**
  * Two hub processes on the real NATS server, each running other services: a request entering the
@@ -29,13 +34,21 @@ beforeAll(async () => {
   };
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
-  edge = spawnHub(['start'], { ...shared, HUB_SERVICES: 'gateway', HUB_NODE_ID: 'edge-1', PORT: String(port), HOST: '127.0.0.1' });
+  edge = spawnHub(['start'], {
+    ...shared,
+    HUB_SERVICES: 'gateway',
+    HUB_NODE_ID: 'edge-1',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  });
   core = spawnHub(['start'], { ...shared, HUB_SERVICES: 'accounts,jobs,outbox', HUB_NODE_ID: 'core-1' });
   await Promise.all([edge.waitFor(/"msg":"hub ready"/), core.waitFor(/"msg":"hub ready"/)]);
   // Service discovery over NATS takes a heartbeat or two.
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    const probe = await http(baseUrl, 'POST', '/api/auth/login', { body: { email: DEMO_STAFF.email, password: 'x' } });
+    const probe = await http(baseUrl, 'POST', '/api/auth/login', {
+      body: { email: DEMO_STAFF.email, password: 'x' },
+    });
     if (probe.status === 401) break;
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -26,10 +26,17 @@ test('starts with demo data in under 15 s, serves the API, and keeps its data ac
   const ready = await http(baseUrl, 'GET', '/health/ready');
   expect(ready.body).toMatchObject({
     status: 'ready',
-    checks: { database: { ok: true }, queue: { ok: true, backend: 'postgres' }, transporter: { kind: 'none', ok: true } },
+    checks: {
+      database: { ok: true },
+      queue: { ok: true, backend: 'postgres' },
+      transporter: { kind: 'none', ok: true },
+    },
   });
   const staff = (await http(baseUrl, 'POST', '/api/auth/login', { body: DEMO_STAFF })).body.accessToken;
-  const created = await http(baseUrl, 'POST', '/api/staff/companies', { token: staff, body: { name: '持久化测试公司' } });
+  const created = await http(baseUrl, 'POST', '/api/staff/companies', {
+    token: staff,
+    body: { name: '持久化测试公司' },
+  });
   expect(created.status).toBe(201);
   expect(await first.stop()).toBe(0);
 

@@ -1,13 +1,14 @@
 import type moleculer from 'moleculer';
 import { pino } from 'pino';
+import { hubModules } from './hub-modules.ts';
+import { createBroker } from './platform/broker/create-broker.ts';
 import type { HubConfig } from './platform/config/hub-config.ts';
 import {
-  StartupError,
   ensureNatsReachable,
   ensurePostgresReachable,
   ensureRedisReachable,
+  StartupError,
 } from './platform/connectivity/ensure-reachable.ts';
-import { createBroker } from './platform/broker/create-broker.ts';
 import { Database } from './platform/database/database.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './platform/database/embedded-postgres.ts';
 import { type AppliedMigration, applyMigrations } from './platform/database/migrations.ts';
@@ -16,7 +17,6 @@ import { createBullJobQueue } from './platform/jobs/bullmq-job-queue.ts';
 import { platformMigrations } from './platform/migrations.ts';
 import { HubMetrics } from './platform/observability/metrics.ts';
 import type { Platform } from './platform/platform.ts';
-import { hubModules } from './hub-modules.ts';
 
 export interface RunningHub {
   broker: moleculer.ServiceBroker;
@@ -29,7 +29,10 @@ export interface RunningHub {
 }
 
 /** The modules HUB_SERVICES names (all when unset); an unknown name stops start-up. */
-export function selectModules(names: string[] | undefined, available: readonly HubModule[] = hubModules): HubModule[] {
+export function selectModules(
+  names: string[] | undefined,
+  available: readonly HubModule[] = hubModules,
+): HubModule[] {
   if (!names) return [...available];
   const unknown = names.filter((name) => !available.some((m) => m.name === name));
   if (unknown.length) {
@@ -52,14 +55,20 @@ async function openDatabase(config: HubConfig): Promise<{ url: string; embedded?
 
 /** Applies platform migrations and those of the given modules. */
 export async function migrate(db: Database, modules: readonly HubModule[]): Promise<AppliedMigration[]> {
-  return applyMigrations(db, [platformMigrations, ...modules.flatMap((m) => (m.migrations ? [m.migrations] : []))]);
+  return applyMigrations(db, [
+    platformMigrations,
+    ...modules.flatMap((m) => (m.migrations ? [m.migrations] : [])),
+  ]);
 }
 
 /**
  * Starts one hub process: checks the configured servers (one clear line if one is down), opens the
  * database (embedded by default), migrates, and starts the selected services on one broker.
  */
-export async function startHub(config: HubConfig, options: { modules?: readonly HubModule[] } = {}): Promise<RunningHub> {
+export async function startHub(
+  config: HubConfig,
+  options: { modules?: readonly HubModule[] } = {},
+): Promise<RunningHub> {
   const started = performance.now();
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
   const modules = selectModules(config.services, options.modules);
@@ -81,14 +90,23 @@ export async function startHub(config: HubConfig, options: { modules?: readonly 
   let broker: moleculer.ServiceBroker;
   try {
     const applied = await migrate(db, modules);
-    if (applied.length) logger.info({ applied: applied.map((m) => `${m.domain}/${m.version}_${m.name}`) }, 'migrations applied');
+    if (applied.length)
+      logger.info(
+        { applied: applied.map((m) => `${m.domain}/${m.version}_${m.name}`) },
+        'migrations applied',
+      );
     const platform: Platform = { config, db, jobs, logger, metrics };
     broker = createBroker(config, [metrics.actionMiddleware()]);
     for (const module of modules) broker.createService(module.service(platform) as moleculer.ServiceSchema);
     await broker.start();
     const startedInMs = Math.round(performance.now() - started);
     logger.info(
-      { services: modules.map((m) => m.name), embedded: Boolean(embedded), nodeId: broker.nodeID, startedInMs },
+      {
+        services: modules.map((m) => m.name),
+        embedded: Boolean(embedded),
+        nodeId: broker.nodeID,
+        startedInMs,
+      },
       'hub ready',
     );
     return {

@@ -1,9 +1,15 @@
 import path from 'node:path';
 import type { Context } from 'moleculer';
 import { schemaRef } from '../../schemas/index.ts';
-import { AccessTokens } from '../platform/auth/access-tokens.ts';
-import { authOf, hasPermission, originOf, requireBuyerCompany, requirePermission } from '../platform/auth/auth-context.ts';
 import { recordAudit } from '../platform/audit/audit-log.ts';
+import { AccessTokens } from '../platform/auth/access-tokens.ts';
+import {
+  authOf,
+  hasPermission,
+  originOf,
+  requireBuyerCompany,
+  requirePermission,
+} from '../platform/auth/auth-context.ts';
 import { Forbidden, NotFound } from '../platform/errors/hub-errors.ts';
 import type { HubModule } from '../platform/hub-module.ts';
 import { writeOutbox } from '../platform/outbox/outbox-writer.ts';
@@ -52,7 +58,12 @@ function accountsService(platform: Platform) {
         async handler(ctx: Context) {
           const auth = authOf(ctx);
           if (auth.kind === 'system') {
-            return { kind: 'system', id: auth.principalId, companyId: auth.companyId, permissions: auth.permissions };
+            return {
+              kind: 'system',
+              id: auth.principalId,
+              companyId: auth.companyId,
+              permissions: auth.permissions,
+            };
           }
           const user = await findUser(db, auth.principalId);
           if (!user) throw new NotFound('User');
@@ -83,11 +94,23 @@ function accountsService(platform: Platform) {
           return db.transaction(async (tx) => {
             const company = await insertCompany(tx, ctx.params);
             if (ctx.params.admin) {
-              await createUser(tx, { ...ctx.params.admin, kind: 'buyer', companyId: company.id, roles: ['buyer-admin'] });
+              await createUser(tx, {
+                ...ctx.params.admin,
+                kind: 'buyer',
+                companyId: company.id,
+                roles: ['buyer-admin'],
+              });
             }
             await writeOutbox(
               tx,
-              [{ kind: 'event', name: 'company.created', companyId: company.id, payload: { companyId: company.id, name: company.name } }],
+              [
+                {
+                  kind: 'event',
+                  name: 'company.created',
+                  companyId: company.id,
+                  payload: { companyId: company.id, name: company.name },
+                },
+              ],
               origin,
             );
             await recordAudit(tx, auth, origin, {
@@ -128,7 +151,9 @@ function accountsService(platform: Platform) {
 
       'users.create': {
         params: schemaRef('api/accounts/create-user-request'),
-        async handler(ctx: Context<{ email: string; displayName: string; password: string; roles: string[] }>) {
+        async handler(
+          ctx: Context<{ email: string; displayName: string; password: string; roles: string[] }>,
+        ) {
           requirePermission(ctx, 'users.manage');
           const { auth, companyId } = requireBuyerCompany(ctx);
           const origin = originOf(ctx);
@@ -150,7 +175,10 @@ function accountsService(platform: Platform) {
         async handler(ctx: Context<ListParams>) {
           requirePermission(ctx, 'users.read');
           const { companyId } = requireBuyerCompany(ctx);
-          const items = await listCompanyUsers(db, companyId, { limit: ctx.params.limit, after: ctx.params.cursor });
+          const items = await listCompanyUsers(db, companyId, {
+            limit: ctx.params.limit,
+            after: ctx.params.cursor,
+          });
           return page(items, ctx.params.limit);
         },
       },
@@ -162,7 +190,8 @@ function accountsService(platform: Platform) {
           if (auth.kind !== 'staff') throw new Forbidden('API keys are issued by staff');
           const origin = originOf(ctx);
           return db.transaction(async (tx) => {
-            if (ctx.params.companyId && !(await findCompany(tx, ctx.params.companyId))) throw new NotFound('Company');
+            if (ctx.params.companyId && !(await findCompany(tx, ctx.params.companyId)))
+              throw new NotFound('Company');
             const created = await createApiKey(tx, {
               name: ctx.params.name,
               permissions: ctx.params.permissions,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthContext } from '../platform/auth/auth-context.ts';
 import { issueApiKey, parseApiKey, secretMatches } from '../platform/auth/api-keys.ts';
+import type { AuthContext } from '../platform/auth/auth-context.ts';
 import type { Queryable } from '../platform/database/database.ts';
 
 export interface CreatedApiKey {
@@ -37,5 +37,10 @@ export async function authenticateApiKey(db: Queryable, key: string): Promise<Au
   );
   const row = rows[0];
   if (!row || !secretMatches(parsed.secret, row.secret_hash)) return undefined;
-  return { kind: 'system', principalId: row.id, companyId: row.company_id ?? null, permissions: row.permissions };
+  return {
+    kind: 'system',
+    principalId: row.id,
+    companyId: row.company_id ?? null,
+    permissions: row.permissions,
+  };
 }

@@ -18,7 +18,10 @@ function toCompany(row: Record<string, unknown>): Company {
   };
 }
 
-export async function insertCompany(db: Queryable, input: { name: string; status?: Company['status'] }): Promise<Company> {
+export async function insertCompany(
+  db: Queryable,
+  input: { name: string; status?: Company['status'] },
+): Promise<Company> {
   const { rows } = await db.query(
     `INSERT INTO accounts.companies (name, status) VALUES ($1, $2) RETURNING ${COLUMNS}`,
     [input.name, input.status ?? 'pending'],
@@ -31,7 +34,10 @@ export async function findCompany(db: Queryable, id: string): Promise<Company | 
   return rows[0] ? toCompany(rows[0]) : undefined;
 }
 
-export async function listCompanies(db: Queryable, page: { limit: number; after?: string | undefined }): Promise<Company[]> {
+export async function listCompanies(
+  db: Queryable,
+  page: { limit: number; after?: string | undefined },
+): Promise<Company[]> {
   const { rows } = await db.query(
     `SELECT ${COLUMNS} FROM accounts.companies WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
     [page.after ?? null, page.limit],

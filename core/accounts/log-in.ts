@@ -17,7 +17,12 @@ export interface LoginResult {
  * Email + password → access token. Every failure answers the same 401 (no hint whether the email
  * exists, the account is disabled or the company suspended) and costs the same hashing time.
  */
-export async function logIn(db: Queryable, tokens: AccessTokens, email: string, password: string): Promise<LoginResult> {
+export async function logIn(
+  db: Queryable,
+  tokens: AccessTokens,
+  email: string,
+  password: string,
+): Promise<LoginResult> {
   const user = await findUserByEmail(db, email);
   const passwordOk = await verifyPassword(user?.passwordHash, password);
   if (!user || !passwordOk || user.status !== 'active') throw new Unauthorized('Invalid email or password');

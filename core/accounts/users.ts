@@ -1,5 +1,5 @@
-import type { Queryable } from '../platform/database/database.ts';
 import { hashPassword } from '../platform/auth/password-hashing.ts';
+import type { Queryable } from '../platform/database/database.ts';
 import { Conflict, UnprocessableRequest } from '../platform/errors/hub-errors.ts';
 import { unknownRoles } from './roles.ts';
 
@@ -52,13 +52,17 @@ export async function createUser(db: Queryable, input: NewUser): Promise<User> {
     );
     return toUser(rows[0]!);
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') throw new Conflict('A user with this email already exists');
+    if ((error as { code?: string }).code === '23505')
+      throw new Conflict('A user with this email already exists');
     throw error;
   }
 }
 
 /** For login only: the user with their password hash. */
-export async function findUserByEmail(db: Queryable, email: string): Promise<(User & { passwordHash: string }) | undefined> {
+export async function findUserByEmail(
+  db: Queryable,
+  email: string,
+): Promise<(User & { passwordHash: string }) | undefined> {
   const { rows } = await db.query(`SELECT ${COLUMNS}, password_hash FROM accounts.users WHERE email = $1`, [
     email.toLowerCase(),
   ]);

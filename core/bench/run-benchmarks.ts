@@ -42,7 +42,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs `call` from `concurrency` loops for `seconds`; latency of every call is kept. */
-async function closedLoop(name: string, concurrency: number, seconds: number, call: () => Promise<unknown>): Promise<Figures> {
+async function closedLoop(
+  name: string,
+  concurrency: number,
+  seconds: number,
+  call: () => Promise<unknown>,
+): Promise<Figures> {
   // Warm-up: connections, JIT, caches.
   const warmUntil = performance.now() + 1000;
   await Promise.all(
@@ -79,11 +84,20 @@ async function closedLoop(name: string, concurrency: number, seconds: number, ca
   };
 }
 
-async function httpRoundTrips(name: string, env: Record<string, string>, seed: () => Promise<void>): Promise<Figures> {
+async function httpRoundTrips(
+  name: string,
+  env: Record<string, string>,
+  seed: () => Promise<void>,
+): Promise<Figures> {
   await seed();
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const hub = spawnHub(['start', '--demo'], { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  const hub = spawnHub(['start', '--demo'], {
+    ...env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  });
   try {
     await hub.waitFor(/Hub ready in \d+ ms/, 60_000);
     const login = await http(baseUrl, 'POST', '/api/auth/login', { body: DEMO_BUYER });
@@ -111,9 +125,13 @@ async function httpRoundTrips(name: string, env: Record<string, string>, seed: (
 }
 
 function startResponder(mode: 'moleculer' | 'nats', namespace: string) {
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'bench-responder.ts'), mode, testServers.nats, namespace], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(import.meta.dirname, 'bench-responder.ts'), mode, testServers.nats, namespace],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk) => String(chunk).includes('ready') && resolve());
     child.once('exit', (code) => reject(new Error(`${mode} responder exited ${code}`)));
@@ -134,7 +152,9 @@ async function moleculerOverNats(): Promise<Figures> {
   await broker.start();
   await broker.waitForServices(['bench']);
   try {
-    return await closedLoop('Moleculer call over NATS', CALL_CONCURRENCY, DURATION_S, () => broker.call('bench.echo', PAYLOAD));
+    return await closedLoop('Moleculer call over NATS', CALL_CONCURRENCY, DURATION_S, () =>
+      broker.call('bench.echo', PAYLOAD),
+    );
   } finally {
     await broker.stop();
     responder.stop();
@@ -167,13 +187,18 @@ async function rawNats(): Promise<Figures[]> {
       },
     });
     let nextId = 0;
-    const inboxLoop = await closedLoop('raw NATS publish + shared reply inbox', CALL_CONCURRENCY, DURATION_S, () => {
-      const id = nextId++;
-      return new Promise((resolve) => {
-        pending.set(id, resolve);
-        nc.publish('bench.echo', encoder.encode(JSON.stringify({ id, ...PAYLOAD })), { reply: inbox });
-      });
-    });
+    const inboxLoop = await closedLoop(
+      'raw NATS publish + shared reply inbox',
+      CALL_CONCURRENCY,
+      DURATION_S,
+      () => {
+        const id = nextId++;
+        return new Promise((resolve) => {
+          pending.set(id, resolve);
+          nc.publish('bench.echo', encoder.encode(JSON.stringify({ id, ...PAYLOAD })), { reply: inbox });
+        });
+      },
+    );
     return [request, inboxLoop];
   } finally {
     await nc.close();
@@ -183,9 +208,17 @@ async function rawNats(): Promise<Figures[]> {
 
 function table(rows: Figures[]): string {
   const header = ['benchmark', 'per second', 'p50 ms', 'p99 ms', 'total', 'errors'];
-  const lines = rows.map((r) => [r.name, r.perSecond.toFixed(0), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), String(r.total), String(r.errors)]);
+  const lines = rows.map((r) => [
+    r.name,
+    r.perSecond.toFixed(0),
+    r.p50Ms.toFixed(2),
+    r.p99Ms.toFixed(2),
+    String(r.total),
+    String(r.errors),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const format = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(format)].join('\n');
 }
 
@@ -198,10 +231,14 @@ const rows: Figures[] = [];
 const database = await createTestDatabase();
 try {
   rows.push(
-    await httpRoundTrips('HTTP GET /api/me → action → PostgreSQL', { ...secrets, DATABASE_URL: database.url, REDIS_URL: testServers.redis }, async () => {
-      await migrate(database.db, selectModules(undefined));
-      await seedDemoAccounts(database.db);
-    }),
+    await httpRoundTrips(
+      'HTTP GET /api/me → action → PostgreSQL',
+      { ...secrets, DATABASE_URL: database.url, REDIS_URL: testServers.redis },
+      async () => {
+        await migrate(database.db, selectModules(undefined));
+        await seedDemoAccounts(database.db);
+      },
+    ),
   );
 } finally {
   await database.drop();
@@ -209,7 +246,13 @@ try {
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'hub-bench-'));
 try {
-  rows.push(await httpRoundTrips('HTTP GET /api/me → action → embedded PGlite', { HUB_DATA_DIR: dataDir }, async () => {}));
+  rows.push(
+    await httpRoundTrips(
+      'HTTP GET /api/me → action → embedded PGlite',
+      { HUB_DATA_DIR: dataDir },
+      async () => {},
+    ),
+  );
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -4,7 +4,7 @@ import { DEMO_BUYER, DEMO_STAFF, seedDemoAccounts } from '../accounts/demo-data.
 import { createUser } from '../accounts/users.ts';
 import { migrate, type RunningHub, selectModules, startHub } from '../hub.ts';
 import { ConfigError, loadHubConfig } from '../platform/config/hub-config.ts';
-import { StartupError, ensurePostgresReachable } from '../platform/connectivity/ensure-reachable.ts';
+import { ensurePostgresReachable, StartupError } from '../platform/connectivity/ensure-reachable.ts';
 import { Database } from '../platform/database/database.ts';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.ts';
 import { MigrationError } from '../platform/database/migrations.ts';
@@ -137,7 +137,14 @@ program
     }
     try {
       const user = await withDatabase((db) =>
-        createUser(db, { kind: 'staff', companyId: null, email: options.email, displayName: options.name, password, roles: options.role }),
+        createUser(db, {
+          kind: 'staff',
+          companyId: null,
+          email: options.email,
+          displayName: options.name,
+          password,
+          roles: options.role,
+        }),
       );
       process.stdout.write(`created staff user ${user.id} (${user.email})\n`);
     } catch (error) {

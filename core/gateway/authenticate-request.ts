@@ -41,7 +41,10 @@ export class RequestAuthenticator {
     this.#broker = broker;
   }
 
-  async authenticate(headers: IncomingHeaders, options: { allowCookie?: boolean } = {}): Promise<AuthContext | undefined> {
+  async authenticate(
+    headers: IncomingHeaders,
+    options: { allowCookie?: boolean } = {},
+  ): Promise<AuthContext | undefined> {
     const authorization = headers.authorization;
     if (authorization) {
       const match = /^Bearer\s+(\S{1,4096})$/i.exec(authorization);

@@ -23,7 +23,11 @@ const QUEUE_REFRESH_MS = 5000;
 export function mountQueueBoard(platform: Platform, authenticator: () => RequestAuthenticator) {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BASE_PATH);
-  const board = createBullBoard({ queues: [], serverAdapter, options: { uiConfig: { boardTitle: 'Hub jobs' } } });
+  const board = createBullBoard({
+    queues: [],
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'Hub jobs' } },
+  });
   const router = serverAdapter.getRouter() as (req: unknown, res: unknown, next: Next) => void;
   let refreshedAt = 0;
 
@@ -38,7 +42,8 @@ export function mountQueueBoard(platform: Platform, authenticator: () => Request
     try {
       const auth = await authenticator().authenticateAdmin(req.headers);
       if (!auth) throw new Unauthorized('Staff login required');
-      if (auth.kind !== 'staff' || !hasPermission(auth, 'jobs.admin')) throw new Forbidden('Missing permission jobs.admin');
+      if (auth.kind !== 'staff' || !hasPermission(auth, 'jobs.admin'))
+        throw new Forbidden('Missing permission jobs.admin');
       req.$hubAuth = auth;
       await refreshQueues();
     } catch (error) {

@@ -16,8 +16,12 @@ afterAll(async () => {
 
 describe('authentication', () => {
   test('a wrong password and an unknown email get the same 401 problem', async () => {
-    const wrong = await http(t.baseUrl, 'POST', '/api/auth/login', { body: { email: DEMO_BUYER.email, password: 'nope' } });
-    const unknown = await http(t.baseUrl, 'POST', '/api/auth/login', { body: { email: 'ghost@x.example', password: 'nope' } });
+    const wrong = await http(t.baseUrl, 'POST', '/api/auth/login', {
+      body: { email: DEMO_BUYER.email, password: 'nope' },
+    });
+    const unknown = await http(t.baseUrl, 'POST', '/api/auth/login', {
+      body: { email: 'ghost@x.example', password: 'nope' },
+    });
     for (const answer of [wrong, unknown]) {
       expect(answer.status).toBe(401);
       expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -44,7 +48,9 @@ describe('authentication', () => {
 
 describe('problem+json errors', () => {
   test('validation errors name each failing field by JSON pointer', async () => {
-    const answer = await http(t.baseUrl, 'POST', '/api/auth/login', { body: { email: 'not-an-email', extra: 1 } });
+    const answer = await http(t.baseUrl, 'POST', '/api/auth/login', {
+      body: { email: 'not-an-email', extra: 1 },
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.type).toBe('https://hub.local/problems/validation-failed');
     const pointers = answer.body.errors.map((e: { pointer: string }) => e.pointer).sort();
@@ -57,7 +63,10 @@ describe('problem+json errors', () => {
       headers: { 'x-request-id': 'req-malformed-1' },
     });
     expect(answer.status).toBe(400);
-    expect(answer.body).toMatchObject({ type: 'https://hub.local/problems/malformed-json', requestId: 'req-malformed-1' });
+    expect(answer.body).toMatchObject({
+      type: 'https://hub.local/problems/malformed-json',
+      requestId: 'req-malformed-1',
+    });
   });
 
   test('an oversized body is refused with 413', async () => {
@@ -89,7 +98,11 @@ describe('tenancy', () => {
   beforeAll(async () => {
     const created = await http(t.baseUrl, 'POST', '/api/staff/companies', {
       token: staff,
-      body: { name: 'Other Co 其他公司', status: 'active', admin: { email: 'boss@other.example', displayName: 'Boss', password: 'other-password-1' } },
+      body: {
+        name: 'Other Co 其他公司',
+        status: 'active',
+        admin: { email: 'boss@other.example', displayName: 'Boss', password: 'other-password-1' },
+      },
     });
     expect(created.status).toBe(201);
     otherCompanyId = created.body.id;
@@ -97,23 +110,38 @@ describe('tenancy', () => {
   });
 
   test("a buyer reads their own company and gets 404 for another's", async () => {
-    expect((await http(t.baseUrl, 'GET', `/api/companies/${ownCompanyId}`, { token: buyer })).status).toBe(200);
+    expect((await http(t.baseUrl, 'GET', `/api/companies/${ownCompanyId}`, { token: buyer })).status).toBe(
+      200,
+    );
     const foreign = await http(t.baseUrl, 'GET', `/api/companies/${otherCompanyId}`, { token: buyer });
     expect(foreign.status).toBe(404);
-    const missing = await http(t.baseUrl, 'GET', '/api/companies/00000000-0000-4000-8000-000000000000', { token: buyer });
+    const missing = await http(t.baseUrl, 'GET', '/api/companies/00000000-0000-4000-8000-000000000000', {
+      token: buyer,
+    });
     expect(foreign.body.detail).toBe(missing.body.detail);
   });
 
   test('buyers list and create users only in their own company, whatever the body says', async () => {
     const created = await http(t.baseUrl, 'POST', '/api/users', {
       token: buyer,
-      body: { email: 'purchaser@acme.example', displayName: 'P', password: 'purchaser-pass-1', roles: ['purchaser'] },
+      body: {
+        email: 'purchaser@acme.example',
+        displayName: 'P',
+        password: 'purchaser-pass-1',
+        roles: ['purchaser'],
+      },
     });
     expect(created.status).toBe(201);
     expect(created.body.companyId).toBe(ownCompanyId);
     const smuggled = await http(t.baseUrl, 'POST', '/api/users', {
       token: buyer,
-      body: { email: 'x@acme.example', displayName: 'X', password: 'x-password-123', roles: [], companyId: otherCompanyId },
+      body: {
+        email: 'x@acme.example',
+        displayName: 'X',
+        password: 'x-password-123',
+        roles: [],
+        companyId: otherCompanyId,
+      },
     });
     expect(smuggled.status).toBe(400);
     const listed = await http(t.baseUrl, 'GET', '/api/users?limit=50', { token: buyer });
@@ -140,16 +168,21 @@ describe('Idempotency-Key', () => {
     expect(second.headers.get('location')).toBe(first.headers.get('location'));
     expect(second.body).toEqual(first.body);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
-    const { rows } = await t.hub.platform.db.query(`SELECT count(*)::int AS n FROM accounts.companies WHERE name = $1`, [
-      body.name,
-    ]);
+    const { rows } = await t.hub.platform.db.query(
+      `SELECT count(*)::int AS n FROM accounts.companies WHERE name = $1`,
+      [body.name],
+    );
     expect(rows[0]!.n).toBe(1);
   });
 
   test('the same key with another body is a 422', async () => {
     const headers = { 'idempotency-key': 'reused-key' };
     await http(t.baseUrl, 'POST', '/api/staff/companies', { token: staff, body: { name: 'First' }, headers });
-    const reused = await http(t.baseUrl, 'POST', '/api/staff/companies', { token: staff, body: { name: 'Second' }, headers });
+    const reused = await http(t.baseUrl, 'POST', '/api/staff/companies', {
+      token: staff,
+      body: { name: 'Second' },
+      headers,
+    });
     expect(reused.status).toBe(422);
     expect(reused.body.type).toBe('https://hub.local/problems/idempotency-key-reused');
   });
@@ -158,12 +191,18 @@ describe('Idempotency-Key', () => {
     const headers = { 'idempotency-key': 'burst-key' };
     const answers = await Promise.all(
       Array.from({ length: 20 }, () =>
-        http(t.baseUrl, 'POST', '/api/staff/companies', { token: staff, body: { name: 'Burst Co' }, headers }),
+        http(t.baseUrl, 'POST', '/api/staff/companies', {
+          token: staff,
+          body: { name: 'Burst Co' },
+          headers,
+        }),
       ),
     );
     expect(answers.filter((a) => a.status === 201).length).toBeGreaterThanOrEqual(1);
     expect(answers.every((a) => a.status === 201 || a.status === 409)).toBe(true);
-    const { rows } = await t.hub.platform.db.query(`SELECT count(*)::int AS n FROM accounts.companies WHERE name = 'Burst Co'`);
+    const { rows } = await t.hub.platform.db.query(
+      `SELECT count(*)::int AS n FROM accounts.companies WHERE name = 'Burst Co'`,
+    );
     expect(rows[0]!.n).toBe(1);
   });
 });
@@ -179,7 +218,9 @@ describe('API keys', () => {
     expect(created.body.key).toMatch(/^hub_/);
     const me = await http(t.baseUrl, 'GET', '/api/me', { headers: { 'x-api-key': created.body.key } });
     expect(me.body).toMatchObject({ kind: 'system', id: created.body.id, permissions: ['companies.read'] });
-    const wrong = await http(t.baseUrl, 'GET', '/api/me', { headers: { 'x-api-key': `${created.body.key.slice(0, -2)}xx` } });
+    const wrong = await http(t.baseUrl, 'GET', '/api/me', {
+      headers: { 'x-api-key': `${created.body.key.slice(0, -2)}xx` },
+    });
     expect(wrong.status).toBe(401);
     const { rows } = await t.hub.platform.db.query(`SELECT details::text AS d FROM platform.audit_log`);
     expect(rows.some((r) => r.d.includes(created.body.key.split('_')[2]))).toBe(false);
@@ -206,9 +247,9 @@ describe('operations', () => {
     const { status, body } = await http(t.baseUrl, 'GET', '/api/openapi.json');
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
-    const operations = Object.values(body.paths as Record<string, Record<string, { operationId: string; tags: string[] }>>).flatMap(
-      (item) => Object.values(item),
-    );
+    const operations = Object.values(
+      body.paths as Record<string, Record<string, { operationId: string; tags: string[] }>>,
+    ).flatMap((item) => Object.values(item));
     expect(operations.length).toBeGreaterThanOrEqual(10);
     for (const op of operations) {
       expect(op.operationId).toMatch(/^[a-zA-Z]+$/);
@@ -223,7 +264,11 @@ describe('operations', () => {
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({
       status: 'ready',
-      checks: { database: { ok: true }, queue: { ok: true, backend: 'postgres' }, transporter: { ok: true, kind: 'none' } },
+      checks: {
+        database: { ok: true },
+        queue: { ok: true, backend: 'postgres' },
+        transporter: { ok: true, kind: 'none' },
+      },
     });
   });
 
@@ -249,12 +294,17 @@ describe('bull-board at /admin/queues', () => {
     const anonymous = await fetch(`${t.baseUrl}/admin/queues`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toContain('Basic');
-    expect((await fetch(`${t.baseUrl}/admin/queues`, { headers: { authorization: `Bearer ${buyer}` } })).status).toBe(403);
+    expect(
+      (await fetch(`${t.baseUrl}/admin/queues`, { headers: { authorization: `Bearer ${buyer}` } })).status,
+    ).toBe(403);
     const basic = Buffer.from(`${DEMO_STAFF.email}:${DEMO_STAFF.password}`).toString('base64');
     const page = await fetch(`${t.baseUrl}/admin/queues`, { headers: { authorization: `Basic ${basic}` } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>Hub jobs</title>');
     const wrongPassword = Buffer.from(`${DEMO_STAFF.email}:nope`).toString('base64');
-    expect((await fetch(`${t.baseUrl}/admin/queues`, { headers: { authorization: `Basic ${wrongPassword}` } })).status).toBe(401);
+    expect(
+      (await fetch(`${t.baseUrl}/admin/queues`, { headers: { authorization: `Basic ${wrongPassword}` } }))
+        .status,
+    ).toBe(401);
   });
 });

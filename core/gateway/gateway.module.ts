@@ -6,17 +6,17 @@ import { schemaRef } from '../../schemas/index.ts';
 import { AccessTokens } from '../platform/auth/access-tokens.ts';
 import { type AuthContext, type HubMeta, requirePermission } from '../platform/auth/auth-context.ts';
 import { Forbidden, Unauthorized } from '../platform/errors/hub-errors.ts';
-import type { HubModule } from '../platform/hub-module.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
+import type { HubModule } from '../platform/hub-module.ts';
 import { IdempotencyStore } from '../platform/idempotency/idempotency-store.ts';
 import type { Platform } from '../platform/platform.ts';
 import { RequestAuthenticator } from './authenticate-request.ts';
 import { mountQueueBoard } from './bull-board.ts';
-import { checkReadiness } from './readiness.ts';
 import { type GatewayRequest, idempotencyMiddleware } from './idempotency-middleware.ts';
 import { rejectDeepJson } from './json-depth-limit.ts';
 import { buildOpenApi } from './openapi/build-openapi.ts';
 import { sendProblem, toProblem } from './problem-details.ts';
+import { checkReadiness } from './readiness.ts';
 
 type Next = (error?: unknown) => void;
 
@@ -79,7 +79,8 @@ function routeKey(method: string, action: string): string {
 function enforceAudience(route: RouteSpec, auth: AuthContext | undefined): void {
   if (route.audience === 'public') return;
   if (!auth) throw new Unauthorized();
-  if (route.audience === 'buyer' && !auth.companyId) throw new Forbidden('This operation is for buyer accounts');
+  if (route.audience === 'buyer' && !auth.companyId)
+    throw new Forbidden('This operation is for buyer accounts');
   if (route.audience === 'staff' && auth.companyId) throw new Forbidden('This operation is for staff');
 }
 
@@ -96,7 +97,8 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
   /** Request id, access log and HTTP metrics for every request. */
   function observeRequest(req: GatewayRequest, res: ServerResponse, next: Next) {
     const inbound = req.headers['x-request-id'];
-    const requestId = typeof inbound === 'string' && REQUEST_ID_PATTERN.test(inbound) ? inbound : randomUUID();
+    const requestId =
+      typeof inbound === 'string' && REQUEST_ID_PATTERN.test(inbound) ? inbound : randomUUID();
     req.headers['x-request-id'] = requestId;
     req.$requestId = requestId;
     const started = performance.now();
@@ -126,7 +128,8 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
   function requestIdOf(req: GatewayRequest, res: ServerResponse): string {
     if (!req.$requestId) {
       const inbound = req.headers['x-request-id'];
-      req.$requestId = typeof inbound === 'string' && REQUEST_ID_PATTERN.test(inbound) ? inbound : randomUUID();
+      req.$requestId =
+        typeof inbound === 'string' && REQUEST_ID_PATTERN.test(inbound) ? inbound : randomUUID();
       if (!res.headersSent) res.setHeader('X-Request-ID', req.$requestId);
     }
     return req.$requestId;
@@ -176,16 +179,26 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
             meta.origin = {
               requestId: req.$requestId,
               sourceIp: req.socket.remoteAddress,
-              userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
+              userAgent:
+                typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
             };
             if (spec?.successStatus) (ctx.meta as Record<string, unknown>).$statusCode = spec.successStatus;
           },
-          onAfterCall(ctx: Context, _route: unknown, req: GatewayRequest, _res: ServerResponse, data: unknown) {
+          onAfterCall(
+            ctx: Context,
+            _route: unknown,
+            req: GatewayRequest,
+            _res: ServerResponse,
+            data: unknown,
+          ) {
             const alias = (req as { $alias?: { action?: string } }).$alias;
             const spec = alias?.action ? byAction.get(routeKey(req.method ?? '', alias.action)) : undefined;
             const id = (data as { id?: unknown } | null)?.id;
             if (spec?.location && typeof id === 'string') {
-              (ctx.meta as Record<string, unknown>).$location = spec.location.replace(':id', encodeURIComponent(id));
+              (ctx.meta as Record<string, unknown>).$location = spec.location.replace(
+                ':id',
+                encodeURIComponent(id),
+              );
             }
             return data;
           },
@@ -231,7 +244,10 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
         params: schemaRef('api/common/empty-params'),
         handler(this: { broker: Context['broker'] }, ctx: Context) {
           requirePermission(ctx, 'system.read');
-          const nodes = this.broker.registry.getNodeList({ onlyAvailable: true, withServices: true }) as unknown as Array<{
+          const nodes = this.broker.registry.getNodeList({
+            onlyAvailable: true,
+            withServices: true,
+          }) as unknown as Array<{
             id: string;
             local: boolean;
             hostname?: string;
@@ -241,7 +257,10 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
             id: node.id,
             local: node.local,
             hostname: node.hostname ?? null,
-            services: (node.services ?? []).map((s) => s.name).filter((name) => !name.startsWith('$')).sort(),
+            services: (node.services ?? [])
+              .map((s) => s.name)
+              .filter((name) => !name.startsWith('$'))
+              .sort(),
           }));
         },
       },

@@ -37,7 +37,13 @@ export function idempotencyMiddleware(store: IdempotencyStore) {
     const auth = req.$hubAuth;
     if (req.method !== 'POST' || key === undefined || !auth) return next();
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-      return problem(res, req, 400, 'invalid-idempotency-key', `Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+      return problem(
+        res,
+        req,
+        400,
+        'invalid-idempotency-key',
+        `Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+      );
     }
     const principal = `${auth.kind}:${auth.principalId}`;
     const path = (req.originalUrl ?? req.url ?? '').split('?')[0]!;
@@ -45,10 +51,22 @@ export function idempotencyMiddleware(store: IdempotencyStore) {
     try {
       const claim = await store.claim(principal, key, 'POST', path, fingerprint);
       if (claim.outcome === 'mismatch') {
-        return problem(res, req, 422, 'idempotency-key-reused', 'This Idempotency-Key was used with a different request body');
+        return problem(
+          res,
+          req,
+          422,
+          'idempotency-key-reused',
+          'This Idempotency-Key was used with a different request body',
+        );
       }
       if (claim.outcome === 'in_progress') {
-        return problem(res, req, 409, 'idempotency-request-in-progress', 'A request with this Idempotency-Key is still running');
+        return problem(
+          res,
+          req,
+          409,
+          'idempotency-request-in-progress',
+          'A request with this Idempotency-Key is still running',
+        );
       }
       if (claim.outcome === 'replay') {
         const { statusCode, headers, body } = claim.response;

@@ -28,7 +28,11 @@ export function jsonDepth(value: unknown, limit: number): number {
  */
 export function rejectDeepJson(req: GatewayRequest, res: ServerResponse, next: Next) {
   if (req.body !== undefined && jsonDepth(req.body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-    const error = { code: 400, type: 'json-too-deep', message: `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels` };
+    const error = {
+      code: 400,
+      type: 'json-too-deep',
+      message: `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels`,
+    };
     sendProblem(res, toProblem(error, req.originalUrl ?? req.url ?? '', req.$requestId));
     return;
   }

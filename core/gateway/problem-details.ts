@@ -60,7 +60,9 @@ export function toProblem(error: unknown, instance: string, requestId: string | 
   let errors: ProblemDetails['errors'];
   const data = (err.data ?? {}) as Record<string, unknown>;
 
-  if (['ServiceNotFoundError', 'ServiceNotAvailableError', 'ServiceUnavailableError'].includes(err.name ?? '')) {
+  if (
+    ['ServiceNotFoundError', 'ServiceNotAvailableError', 'ServiceUnavailableError'].includes(err.name ?? '')
+  ) {
     status = 503;
     type = 'service-unavailable';
     detail = 'The service for this request is not running on any node; try again shortly';
@@ -103,11 +105,16 @@ export function toProblem(error: unknown, instance: string, requestId: string | 
   if (detail) problem.detail = detail;
   if (requestId) problem.requestId = requestId;
   if (errors) problem.errors = errors;
-  if (status < 500 && data.retryAfterSeconds !== undefined) problem.retryAfterSeconds = data.retryAfterSeconds;
+  if (status < 500 && data.retryAfterSeconds !== undefined)
+    problem.retryAfterSeconds = data.retryAfterSeconds;
   return problem;
 }
 
-export function sendProblem(res: ServerResponse, problem: ProblemDetails, challenge = 'Bearer realm="hub"'): void {
+export function sendProblem(
+  res: ServerResponse,
+  problem: ProblemDetails,
+  challenge = 'Bearer realm="hub"',
+): void {
   if (res.headersSent) {
     res.end();
     return;

@@ -316,7 +316,9 @@ test('path parameters take their schema from paramsSchema', () => {
       },
     ],
     { title: 'T', version: '1' },
-  ) as unknown as { paths: Record<string, { get: { parameters: Array<{ name: string; in: string; schema: unknown }> } }> };
+  ) as unknown as {
+    paths: Record<string, { get: { parameters: Array<{ name: string; in: string; schema: unknown }> } }>;
+  };
   const [param] = document.paths['/api/companies/{id}']!.get.parameters;
   expect(param).toMatchObject({ name: 'id', in: 'path', schema: { type: 'string', format: 'uuid' } });
 });

@@ -1,5 +1,5 @@
-import type { Queryable } from '../database/database.ts';
 import type { AuthContext, RequestOrigin } from '../auth/auth-context.ts';
+import type { Queryable } from '../database/database.ts';
 
 export interface AuditEntry {
   /** Verb phrase, `<entity>.<action>`: `company.created`, `job.replayed`, `auth.login_failed`. */
@@ -59,7 +59,13 @@ export interface AuditRecord {
 /** Newest first; `companyId` scopes the read to one tenant (a buyer admin sees only their own). */
 export async function readAudit(
   db: Queryable,
-  filter: { companyId?: string | null; entityType?: string; entityId?: string; beforeId?: string; limit: number },
+  filter: {
+    companyId?: string | null;
+    entityType?: string;
+    entityId?: string;
+    beforeId?: string;
+    limit: number;
+  },
 ): Promise<AuditRecord[]> {
   const where: string[] = [];
   const values: unknown[] = [];

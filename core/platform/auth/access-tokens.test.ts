@@ -34,9 +34,9 @@ test('a token signed with another secret is refused', async () => {
 test('a tampered payload is refused', async () => {
   const tokens = new AccessTokens(secret, 60);
   const [header, , signature] = (await tokens.issue(buyer)).split('.');
-  const forged = Buffer.from(JSON.stringify({ sub: buyer.principalId, knd: 'staff', cid: null, prm: ['*'] })).toString(
-    'base64url',
-  );
+  const forged = Buffer.from(
+    JSON.stringify({ sub: buyer.principalId, knd: 'staff', cid: null, prm: ['*'] }),
+  ).toString('base64url');
   await expect(tokens.verify(`${header}.${forged}.${signature}`)).rejects.toMatchObject({ code: 401 });
 });
 
@@ -49,7 +49,9 @@ test('an expired token is refused with a message saying so', async () => {
     .setIssuedAt(Math.floor(Date.now() / 1000) - 120)
     .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
     .sign(secret);
-  await expect(new AccessTokens(secret, 60).verify(expired)).rejects.toMatchObject({ message: 'Access token expired' });
+  await expect(new AccessTokens(secret, 60).verify(expired)).rejects.toMatchObject({
+    message: 'Access token expired',
+  });
 });
 
 test('alg=none tokens are refused', async () => {
@@ -57,5 +59,7 @@ test('alg=none tokens are refused', async () => {
   const payload = Buffer.from(
     JSON.stringify({ sub: 'u1', knd: 'staff', cid: null, prm: ['*'], iss: 'hub', aud: 'hub-api', exp: 9e9 }),
   ).toString('base64url');
-  await expect(new AccessTokens(secret, 60).verify(`${header}.${payload}.`)).rejects.toMatchObject({ code: 401 });
+  await expect(new AccessTokens(secret, 60).verify(`${header}.${payload}.`)).rejects.toMatchObject({
+    code: 401,
+  });
 });

@@ -50,7 +50,11 @@ export class AccessTokens {
         audience: AUDIENCE,
         algorithms: ['HS256'],
       });
-      if (!payload.sub || !['staff', 'buyer', 'system'].includes(payload.knd) || !Array.isArray(payload.prm)) {
+      if (
+        !payload.sub ||
+        !['staff', 'buyer', 'system'].includes(payload.knd) ||
+        !Array.isArray(payload.prm)
+      ) {
         throw new Unauthorized('Malformed access token');
       }
       return {

@@ -47,7 +47,8 @@ function readNumber(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name}=${raw} is not a non-negative number`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new ConfigError(`${name}=${raw} is not a non-negative number`);
   return value;
 }
 
@@ -90,7 +91,8 @@ export function loadHubConfig(env: Env = process.env): HubConfig {
         .filter(Boolean)
     : undefined;
   const logLevel = (env.LOG_LEVEL || 'info') as HubConfig['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL=${logLevel} is not one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL=${logLevel} is not one of ${LOG_LEVELS.join(', ')}`);
   return {
     dataDir,
     databaseUrl,

@@ -1,6 +1,6 @@
+import { Redis } from 'ioredis';
 import { connect as connectNats } from 'nats';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 
 /** A start-up failure that should end the process with one readable line, not a stack trace. */
 export class StartupError extends Error {}

@@ -34,9 +34,21 @@ async function startFails(env: Record<string, string>) {
 }
 
 test.each([
-  ['PostgreSQL refusing', { DATABASE_URL: 'postgres://hub:s3cret@127.0.0.1:1/hub' }, /^hub: Cannot reach PostgreSQL at postgres:\/\/hub:\*\*\*@127\.0\.0\.1:1\/hub \(DATABASE_URL\): ECONNREFUSED\. .*unset it/],
-  ['Redis refusing', { DATABASE_URL: testServers.postgres, REDIS_URL: 'redis://127.0.0.1:1' }, /^hub: Cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(REDIS_URL\)/],
-  ['NATS refusing', { DATABASE_URL: testServers.postgres, NATS_URL: 'nats://127.0.0.1:1' }, /^hub: Cannot reach NATS at nats:\/\/127\.0\.0\.1:1 \(NATS_URL\)/],
+  [
+    'PostgreSQL refusing',
+    { DATABASE_URL: 'postgres://hub:s3cret@127.0.0.1:1/hub' },
+    /^hub: Cannot reach PostgreSQL at postgres:\/\/hub:\*\*\*@127\.0\.0\.1:1\/hub \(DATABASE_URL\): ECONNREFUSED\. .*unset it/,
+  ],
+  [
+    'Redis refusing',
+    { DATABASE_URL: testServers.postgres, REDIS_URL: 'redis://127.0.0.1:1' },
+    /^hub: Cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(REDIS_URL\)/,
+  ],
+  [
+    'NATS refusing',
+    { DATABASE_URL: testServers.postgres, NATS_URL: 'nats://127.0.0.1:1' },
+    /^hub: Cannot reach NATS at nats:\/\/127\.0\.0\.1:1 \(NATS_URL\)/,
+  ],
 ])('%s: one clear line, exit 1, no stack trace', async (_name, env, expected) => {
   const { code, stderr, ms } = await startFails(env);
   expect(code).toBe(1);
@@ -50,17 +62,26 @@ test.each([
   ['PostgreSQL', 'DATABASE_URL', 'postgres://127.0.0.1:PORT/hub', /Cannot reach PostgreSQL/],
   ['Redis', 'REDIS_URL', 'redis://127.0.0.1:PORT', /Cannot reach Redis/],
   ['NATS', 'NATS_URL', 'nats://127.0.0.1:PORT', /Cannot reach NATS/],
-])('a %s server that never answers times out with one line instead of hanging', async (_name, variable, url, expected) => {
-  const env: Record<string, string> = { DATABASE_URL: testServers.postgres, [variable]: url.replace('PORT', String(silentPort)) };
-  const { code, stderr, ms } = await startFails(env);
-  expect(code).toBe(1);
-  expect(stderr.trim().split('\n')).toHaveLength(1);
-  expect(stderr).toMatch(expected);
-  expect(ms).toBeLessThan(10_000);
-});
+])(
+  'a %s server that never answers times out with one line instead of hanging',
+  async (_name, variable, url, expected) => {
+    const env: Record<string, string> = {
+      DATABASE_URL: testServers.postgres,
+      [variable]: url.replace('PORT', String(silentPort)),
+    };
+    const { code, stderr, ms } = await startFails(env);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(expected);
+    expect(ms).toBeLessThan(10_000);
+  },
+);
 
 test('an unknown service name in HUB_SERVICES is refused by name', async () => {
-  const { code, stderr } = await startFails({ DATABASE_URL: testServers.postgres, HUB_SERVICES: 'gateway,orderz' });
+  const { code, stderr } = await startFails({
+    DATABASE_URL: testServers.postgres,
+    HUB_SERVICES: 'gateway,orderz',
+  });
   expect(code).toBe(1);
   expect(stderr).toMatch(/^hub: HUB_SERVICES names unknown service\(s\) orderz; known: .*gateway/);
 });

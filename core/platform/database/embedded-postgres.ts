@@ -19,12 +19,20 @@ export interface EmbeddedPostgres {
  * once: BullMQ's PostgreSQL backend relies on it to find its unqualified tables in schema
  * `bullmq`. The hub's own tables are always schema-qualified, so they do not depend on it.
  */
-export async function startEmbeddedPostgres(dataDir: string, options: { port?: number } = {}): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  options: { port?: number } = {},
+): Promise<EmbeddedPostgres> {
   const dir = path.join(dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true });
   const db = await PGlite.create({ dataDir: dir });
   await db.exec('CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public;');
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0, maxConnections: 64 });
+  const server = new PGLiteSocketServer({
+    db,
+    host: '127.0.0.1',
+    port: options.port ?? 0,
+    maxConnections: 64,
+  });
   await server.start();
   const address = server.getServerConn();
   return {

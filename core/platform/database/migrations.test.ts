@@ -29,7 +29,9 @@ test('applies pending migrations in version order once, per domain', async () =>
   const first = await applyMigrations(test_.db, [sales]);
   expect(first.map((m) => `${m.version}_${m.name}`)).toEqual(['1_create_orders', '2_add_total']);
   expect(await applyMigrations(test_.db, [sales])).toEqual([]);
-  const { rows } = await test_.db.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'`);
+  const { rows } = await test_.db.query(
+    `SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'`,
+  );
   expect(rows.map((r) => r.column_name).sort()).toEqual(['id', 'total']);
 });
 
@@ -57,7 +59,9 @@ test('an applied migration that was edited afterwards is refused', async () => {
 
 test('badly named files are refused before anything runs', async () => {
   const dir = migrationDir({ 'create.sql': 'CREATE SCHEMA nope;' });
-  await expect(applyMigrations(test_.db, [{ domain: 'nope', directory: dir }])).rejects.toThrow(/NNNN_snake_case/);
+  await expect(applyMigrations(test_.db, [{ domain: 'nope', directory: dir }])).rejects.toThrow(
+    /NNNN_snake_case/,
+  );
 });
 
 test('two processes migrating at once apply each migration exactly once', async () => {

@@ -33,7 +33,8 @@ function readMigrationFiles(set: MigrationSet): MigrationFile[] {
   const seen = new Set<number>();
   return files.map((file) => {
     const match = FILE_PATTERN.exec(file);
-    if (!match) throw new MigrationError(`${set.domain}: migration file ${file} must be named NNNN_snake_case.sql`);
+    if (!match)
+      throw new MigrationError(`${set.domain}: migration file ${file} must be named NNNN_snake_case.sql`);
     const version = Number(match[1]);
     if (seen.has(version)) throw new MigrationError(`${set.domain}: two migrations numbered ${match[1]}`);
     seen.add(version);

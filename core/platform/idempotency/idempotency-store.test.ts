@@ -26,7 +26,11 @@ test('first claim proceeds, a concurrent repeat is in progress, a completed one 
   const fp = requestFingerprint('POST', '/api/x', { n: 1 });
   expect(await store.claim('buyer:u1', 'k1', 'POST', '/api/x', fp)).toEqual({ outcome: 'proceed' });
   expect(await store.claim('buyer:u1', 'k1', 'POST', '/api/x', fp)).toEqual({ outcome: 'in_progress' });
-  await store.complete('buyer:u1', 'k1', { statusCode: 201, headers: { 'content-type': 'application/json' }, body: { id: 7 } });
+  await store.complete('buyer:u1', 'k1', {
+    statusCode: 201,
+    headers: { 'content-type': 'application/json' },
+    body: { id: 7 },
+  });
   expect(await store.claim('buyer:u1', 'k1', 'POST', '/api/x', fp)).toEqual({
     outcome: 'replay',
     response: { statusCode: 201, headers: { 'content-type': 'application/json' }, body: { id: 7 } },
@@ -36,7 +40,9 @@ test('first claim proceeds, a concurrent repeat is in progress, a completed one 
 test('the same key with another body is a mismatch; another caller may reuse the key', async () => {
   const fp = requestFingerprint('POST', '/api/x', { n: 1 });
   await store.claim('buyer:u2', 'k2', 'POST', '/api/x', fp);
-  expect(await store.claim('buyer:u2', 'k2', 'POST', '/api/x', requestFingerprint('POST', '/api/x', { n: 2 }))).toEqual({
+  expect(
+    await store.claim('buyer:u2', 'k2', 'POST', '/api/x', requestFingerprint('POST', '/api/x', { n: 2 })),
+  ).toEqual({
     outcome: 'mismatch',
   });
   expect(await store.claim('buyer:u3', 'k2', 'POST', '/api/x', fp)).toEqual({ outcome: 'proceed' });

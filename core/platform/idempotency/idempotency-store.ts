@@ -29,7 +29,9 @@ function canonicalJson(value: unknown): string {
 }
 
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body ?? null)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonicalJson(body ?? null)}`)
+    .digest('hex');
 }
 
 /**
@@ -45,7 +47,13 @@ export class IdempotencyStore {
     this.#db = db;
   }
 
-  async claim(principal: string, key: string, method: string, path: string, fingerprint: string): Promise<IdempotencyClaim> {
+  async claim(
+    principal: string,
+    key: string,
+    method: string,
+    path: string,
+    fingerprint: string,
+  ): Promise<IdempotencyClaim> {
     const inserted = await this.#db.query(
       `INSERT INTO platform.idempotency_keys (principal, key, method, path, request_hash)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (principal, key) DO NOTHING`,
@@ -73,7 +81,13 @@ export class IdempotencyStore {
       `UPDATE platform.idempotency_keys
           SET state = 'completed', status_code = $3, response_body = $4, response_headers = $5, completed_at = now()
         WHERE principal = $1 AND key = $2`,
-      [principal, key, response.statusCode, JSON.stringify(response.body ?? null), JSON.stringify(response.headers)],
+      [
+        principal,
+        key,
+        response.statusCode,
+        JSON.stringify(response.body ?? null),
+        JSON.stringify(response.headers),
+      ],
     );
   }
 

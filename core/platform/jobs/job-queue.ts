@@ -27,7 +27,12 @@ export interface JobSummary {
   finishedAt?: number;
 }
 
-export type JobHandler<D = unknown> = (job: { id: string; name: string; data: D; attemptsMade: number }) => Promise<unknown>;
+export type JobHandler<D = unknown> = (job: {
+  id: string;
+  name: string;
+  data: D;
+  attemptsMade: number;
+}) => Promise<unknown>;
 
 /**
  * The job-queue port every domain and connector uses; BullMQ behind it, on Redis or on the

@@ -1,4 +1,4 @@
-import type { Middleware } from 'moleculer';
+import type { Context, Middleware } from 'moleculer';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -52,7 +52,11 @@ export class HubMetrics {
       labelNames: ['state'],
       registers,
     });
-    this.dbPingSeconds = new Gauge({ name: 'hub_db_ping_seconds', help: 'Round trip of SELECT 1 at scrape', registers });
+    this.dbPingSeconds = new Gauge({
+      name: 'hub_db_ping_seconds',
+      help: 'Round trip of SELECT 1 at scrape',
+      registers,
+    });
     this.queueJobs = new Gauge({
       name: 'hub_queue_jobs',
       help: 'Jobs per queue and state',
@@ -80,8 +84,8 @@ export class HubMetrics {
     const metrics = this;
     return {
       name: 'HubActionMetrics',
-      localAction(next: (ctx: any) => Promise<unknown>, action: { name: string }) {
-        return async function measured(ctx: any) {
+      localAction(next: (ctx: Context) => Promise<unknown>, action: { name: string }) {
+        return async function measured(ctx: Context) {
           const stop = metrics.actionDuration.startTimer({ action: action.name });
           try {
             const result = await next(ctx);
@@ -92,8 +96,13 @@ export class HubMetrics {
             throw error;
           } finally {
             const seconds = stop();
-            ctx.service?.logger?.debug?.(
-              { requestId: ctx.requestID, action: action.name, caller: ctx.nodeID, ms: Math.round(seconds * 1000) },
+            ctx.service?.logger.debug(
+              {
+                requestId: ctx.requestID,
+                action: action.name,
+                caller: ctx.nodeID,
+                ms: Math.round(seconds * 1000),
+              },
               'action',
             );
           }

@@ -1,4 +1,3 @@
-import type { Transaction } from '../database/database.ts';
 import type { JobRequest } from '../jobs/job-queue.ts';
 
 /** A domain event to publish on the Moleculer bus after commit, e.g. `company.created`. */

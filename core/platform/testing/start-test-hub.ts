@@ -16,7 +16,9 @@ export interface TestHub {
  * A whole hub in this process on a fresh database of the real PostgreSQL server, with the demo
  * accounts, its gateway on a free port. `redis: true` puts BullMQ on the real Redis.
  */
-export async function startTestHub(options: { redis?: boolean; env?: Record<string, string> } = {}): Promise<TestHub> {
+export async function startTestHub(
+  options: { redis?: boolean; env?: Record<string, string> } = {},
+): Promise<TestHub> {
   const database = await createTestDatabase();
   const config = loadHubConfig({
     DATABASE_URL: database.url,
@@ -50,6 +52,7 @@ export async function http(
   method: string,
   path: string,
   options: { token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary JSON answers
 ): Promise<{ status: number; headers: Headers; body: any }> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;

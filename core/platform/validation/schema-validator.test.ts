@@ -271,7 +271,10 @@ describe('hostile input is rejected quickly and without a crash', () => {
       await fieldErrors('createUser', { email: 'a@acme.example', displayName: 'Ana', password: 'pw', roles }),
     ).toEqual([
       { pointer: '/roles', detail: 'must NOT have more than 20 items' },
-      { pointer: '/roles', detail: 'must NOT have duplicate items (items ## 999998 and 999999 are identical)' },
+      {
+        pointer: '/roles',
+        detail: 'must NOT have duplicate items (items ## 999998 and 999999 are identical)',
+      },
     ]);
     expect(performance.now() - started).toBeLessThan(1_000);
   });
