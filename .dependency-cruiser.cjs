@@ -109,11 +109,7 @@ module.exports = {
       comment:
         'Test code imports an npm package that package.json does not declare: add it to devDependencies.',
       from: { path: NOT_PRODUCTION },
-      to: {
-        dependencyTypes: ['npm-no-pkg', 'npm-unknown'],
-        // jest's ESM globals: jest itself always installs @jest/globals.
-        pathNot: '^node_modules/@jest/globals/',
-      },
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
     },
     {
       name: 'not-to-unresolvable',

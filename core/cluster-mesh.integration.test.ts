@@ -18,6 +18,7 @@ let database: TestDatabase;
 let edge: HubProcess;
 let core: HubProcess;
 let baseUrl: string;
+let corePort: number;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -41,7 +42,14 @@ beforeAll(async () => {
     PORT: String(port),
     HOST: '127.0.0.1',
   });
-  core = spawnHub(['start'], { ...shared, HUB_SERVICES: 'accounts,jobs,outbox', HUB_NODE_ID: 'core-1' });
+  corePort = await freePort();
+  core = spawnHub(['start'], {
+    ...shared,
+    HUB_SERVICES: 'accounts,jobs,outbox',
+    HUB_NODE_ID: 'core-1',
+    PORT: String(corePort),
+    HOST: '127.0.0.1',
+  });
   await Promise.all([edge.waitFor(/"msg":"hub ready"/), core.waitFor(/"msg":"hub ready"/)]);
   // Service discovery over NATS takes a heartbeat or two.
   const deadline = Date.now() + 20_000;
@@ -81,6 +89,24 @@ test('the mesh view shows which node runs which service', async () => {
   const byId = Object.fromEntries(body.map((n: { id: string; services: string[] }) => [n.id, n.services]));
   expect(byId['edge-1']).toEqual(['gateway']);
   expect(byId['core-1']).toEqual(['accounts', 'jobs', 'outbox']);
+});
+
+test('the gateway-less core process still answers health and metrics', async () => {
+  const coreUrl = `http://127.0.0.1:${corePort}`;
+  const ready = await http(coreUrl, 'GET', '/health/ready');
+  expect(ready.status).toBe(200);
+  expect(ready.body).toMatchObject({
+    status: 'ready',
+    checks: {
+      database: { ok: true },
+      queue: { ok: true, backend: 'redis' },
+      transporter: { kind: 'nats', ok: true },
+    },
+  });
+  expect((await http(coreUrl, 'GET', '/metrics')).body).toMatch(
+    /hub_action_calls_total\{action="accounts\.login"/,
+  );
+  expect((await http(coreUrl, 'GET', '/api/me')).status).toBe(404);
 });
 
 test('when the core process stops, its routes answer 503 instead of hanging', async () => {

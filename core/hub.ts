@@ -5,6 +5,7 @@ import { createBroker } from './platform/broker/create-broker.ts';
 import type { HubConfig } from './platform/config/hub-config.ts';
 import {
   ensureNatsReachable,
+  ensurePortFree,
   ensurePostgresReachable,
   ensureRedisReachable,
   StartupError,
@@ -15,6 +16,7 @@ import { type AppliedMigration, applyMigrations } from './platform/database/migr
 import type { HubModule } from './platform/hub-module.ts';
 import { createBullJobQueue } from './platform/jobs/bullmq-job-queue.ts';
 import { platformMigrations } from './platform/migrations.ts';
+import { startHealthListener } from './platform/observability/health-listener.ts';
 import { HubMetrics } from './platform/observability/metrics.ts';
 import type { Platform } from './platform/platform.ts';
 
@@ -74,6 +76,7 @@ export async function startHub(
   const modules = selectModules(config.services, options.modules);
 
   await Promise.all([
+    ensurePortFree(config.httpHost, config.httpPort),
     config.redisUrl ? ensureRedisReachable(config.redisUrl, config.connectTimeoutSeconds) : undefined,
     config.natsUrl ? ensureNatsReachable(config.natsUrl, config.connectTimeoutSeconds) : undefined,
   ]);
@@ -99,6 +102,10 @@ export async function startHub(
     broker = createBroker(config, [metrics.actionMiddleware()]);
     for (const module of modules) broker.createService(module.service(platform) as moleculer.ServiceSchema);
     await broker.start();
+    // A process without the gateway still answers /health/* and /metrics (on PORT).
+    const healthListener = modules.some((m) => m.name === 'gateway')
+      ? undefined
+      : await startHealthListener(platform, broker, { host: config.httpHost, port: config.httpPort });
     const startedInMs = Math.round(performance.now() - started);
     logger.info(
       {
@@ -116,6 +123,7 @@ export async function startHub(
       databaseUrl,
       startedInMs,
       async stop() {
+        healthListener?.close();
         await broker.stop();
         await stopStores();
       },

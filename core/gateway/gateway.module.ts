@@ -9,6 +9,7 @@ import { Forbidden, Unauthorized } from '../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
 import type { HubModule } from '../platform/hub-module.ts';
 import { IdempotencyStore } from '../platform/idempotency/idempotency-store.ts';
+import { checkReadiness } from '../platform/observability/readiness.ts';
 import type { Platform } from '../platform/platform.ts';
 import { RequestAuthenticator } from './authenticate-request.ts';
 import { mountQueueBoard } from './bull-board.ts';
@@ -16,7 +17,6 @@ import { type GatewayRequest, idempotencyMiddleware } from './idempotency-middle
 import { rejectDeepJson } from './json-depth-limit.ts';
 import { buildOpenApi } from './openapi/build-openapi.ts';
 import { sendProblem, toProblem } from './problem-details.ts';
-import { checkReadiness } from './readiness.ts';
 
 type Next = (error?: unknown) => void;
 

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { connect as connectNats } from 'nats';
 import pg from 'pg';
@@ -86,5 +87,29 @@ export async function ensureNatsReachable(servers: string, timeoutSeconds: numbe
       `Cannot reach NATS at ${servers.split(',').map(redactUrl).join(', ')} (NATS_URL): ${describe(error)}. ` +
         'Start the server or fix NATS_URL; unset it to run all services in this one process.',
     );
+  }
+}
+
+/**
+ * Fails start-up with one line when the HTTP port is taken. Checked before the broker starts:
+ * moleculer-web would otherwise log a fatal line and exit the process from inside the broker.
+ */
+export async function ensurePortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(port, host, () => resolve());
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new StartupError(
+      code === 'EADDRINUSE'
+        ? `port ${port} on ${host} is already in use (PORT); stop the other process or set PORT to a free port`
+        : `cannot listen on ${host}:${port} (HOST, PORT): ${describe(error)}`,
+    );
+  } finally {
+    await new Promise((resolve) => probe.close(resolve));
   }
 }

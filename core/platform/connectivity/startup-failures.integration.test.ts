@@ -91,3 +91,16 @@ test('a clustered process without shared secrets is refused with the fix', async
   expect(await hub.exited()).toBe(1);
   expect(hub.errors()).toMatch(/^hub: HUB_JWT_SECRET is not set; .*openssl rand -base64 32/);
 });
+
+test('a gateway port already in use is one line naming the port', async () => {
+  const { code, stderr } = await startFails({
+    DATABASE_URL: testServers.postgres,
+    PORT: String(silentPort),
+    HOST: '127.0.0.1',
+  });
+  expect(code).toBe(1);
+  expect(stderr.trim().split('\n')).toHaveLength(1);
+  expect(stderr).toMatch(
+    new RegExp(`^hub: port ${silentPort} on 127\\.0\\.0\\.1 is already in use \\(PORT\\)`),
+  );
+});

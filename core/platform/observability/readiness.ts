@@ -1,5 +1,5 @@
 import type moleculer from 'moleculer';
-import type { Platform } from '../platform/platform.ts';
+import type { Platform } from '../platform.ts';
 
 interface CheckResult {
   ok: boolean;
