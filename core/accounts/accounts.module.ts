@@ -17,7 +17,7 @@ import type { Platform } from '../platform/platform.ts';
 import { authenticateApiKey, createApiKey } from './api-keys.ts';
 import { type Company, findCompany, insertCompany, listCompanies } from './companies.ts';
 import { logIn } from './log-in.ts';
-import { createUser, findUser, listCompanyUsers } from './users.ts';
+import { findUser, insertUser, listCompanyUsers, prepareUser } from './users.ts';
 
 interface ListParams {
   limit: number;
@@ -91,16 +91,17 @@ function accountsService(platform: Platform) {
         ) {
           const auth = requirePermission(ctx, 'companies.manage');
           const origin = originOf(ctx);
-          return db.transaction(async (tx) => {
-            const company = await insertCompany(tx, ctx.params);
-            if (ctx.params.admin) {
-              await createUser(tx, {
+          const admin = ctx.params.admin
+            ? await prepareUser({
                 ...ctx.params.admin,
                 kind: 'buyer',
-                companyId: company.id,
+                companyId: null,
                 roles: ['buyer-admin'],
-              });
-            }
+              })
+            : undefined;
+          return db.transaction(async (tx) => {
+            const company = await insertCompany(tx, ctx.params);
+            if (admin) await insertUser(tx, { ...admin, companyId: company.id });
             await writeOutbox(
               tx,
               [
@@ -157,8 +158,9 @@ function accountsService(platform: Platform) {
           requirePermission(ctx, 'users.manage');
           const { auth, companyId } = requireBuyerCompany(ctx);
           const origin = originOf(ctx);
+          const prepared = await prepareUser({ ...ctx.params, kind: 'buyer', companyId });
           return db.transaction(async (tx) => {
-            const user = await createUser(tx, { ...ctx.params, kind: 'buyer', companyId });
+            const user = await insertUser(tx, prepared);
             await recordAudit(tx, auth, origin, {
               action: 'user.created',
               entityType: 'user',
