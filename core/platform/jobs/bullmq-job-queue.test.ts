@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
-import { createTestDatabase, type TestDatabase, testServers, uniqueName } from '../testing/test-servers.ts';
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  type TestDatabase,
+  testServers,
+  uniqueName,
+} from '../testing/test-servers.ts';
 import { createBullJobQueue, jobIdForKey, keyForJobId, retryDelayMs } from './bullmq-job-queue.ts';
 import { PermanentFailure, RateLimitedFailure, RetryableFailure } from './job-error-taxonomy.ts';
 import type { JobQueue, JobSummary } from './job-queue.ts';
@@ -110,16 +115,7 @@ const backends: Backend[] = [
       });
       return {
         jobs,
-        async cleanUp() {
-          const redis = new Redis(testServers.redis);
-          let cursor = '0';
-          do {
-            const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-            cursor = next;
-            if (keys.length) await redis.del(...keys);
-          } while (cursor !== '0');
-          redis.disconnect();
-        },
+        cleanUp: () => deleteRedisKeys(prefix),
       };
     },
   },

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
 import moleculer from 'moleculer';
 import { pino } from 'pino';
 import type { AuthContext } from '../auth/auth-context.ts';
@@ -9,7 +8,14 @@ import { applyMigrations } from '../database/migrations.ts';
 import { platformMigrations } from '../migrations.ts';
 import { HubMetrics } from '../observability/metrics.ts';
 import type { Platform } from '../platform.ts';
-import { createTestDatabase, type TestDatabase, testServers, uniqueName } from '../testing/test-servers.ts';
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  type TestDatabase,
+  testServers,
+  uniqueName,
+} from '../testing/test-servers.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { createSchemaValidator } from '../validation/schema-validator.ts';
 import { createBullJobQueue, jobIdForKey } from './bullmq-job-queue.ts';
 import { PermanentFailure } from './job-error-taxonomy.ts';
@@ -31,14 +37,6 @@ let keys: string[];
 
 function staff(...permissions: string[]): { meta: { auth: AuthContext } } {
   return { meta: { auth: { kind: 'staff', principalId: 'staff-1', companyId: null, permissions } } };
-}
-
-async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 beforeAll(async () => {
@@ -73,14 +71,7 @@ afterAll(async () => {
   await jobs?.close();
   await worker?.close();
   await database?.drop();
-  const redis = new Redis(testServers.redis);
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length) await redis.del(...found);
-  } while (cursor !== '0');
-  redis.disconnect();
+  await deleteRedisKeys(prefix);
 });
 
 describe('jobs.queues', () => {

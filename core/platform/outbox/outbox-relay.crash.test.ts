@@ -1,14 +1,20 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
 import moleculer from 'moleculer';
 import { pino } from 'pino';
 import { applyMigrations } from '../database/migrations.ts';
 import { createBullJobQueue, jobIdForKey } from '../jobs/bullmq-job-queue.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { platformMigrations } from '../migrations.ts';
-import { createTestDatabase, type TestDatabase, testServers, uniqueName } from '../testing/test-servers.ts';
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  type TestDatabase,
+  testServers,
+  uniqueName,
+} from '../testing/test-servers.ts';
+import { sleep, waitFor } from '../testing/wait-for.ts';
 import { consumeOnce } from './consume-once.ts';
 import type { OutboxClaimMode, PublishedOutboxEvent } from './outbox-relay.ts';
 import { writeOutbox } from './outbox-writer.ts';
@@ -54,20 +60,6 @@ function runRelayProcess(env: Record<string, string>, timeoutMs = 30_000): Promi
     });
   });
 }
-
-async function waitFor(
-  condition: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Setup {
   jobs: 'postgres' | 'redis';
@@ -147,14 +139,7 @@ describe.each<Setup>([
     await jobs?.close();
     await database?.drop();
     if (jobsBackend === 'redis') {
-      const redis = new Redis(testServers.redis);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${jobsPrefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
-      redis.disconnect();
+      await deleteRedisKeys(jobsPrefix);
     }
   });
 

@@ -6,6 +6,7 @@ import { createBullJobQueue, jobIdForKey } from '../jobs/bullmq-job-queue.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { platformMigrations } from '../migrations.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../testing/test-servers.ts';
+import { sleep, waitFor } from '../testing/wait-for.ts';
 import type { OutboxMessage } from './outbox.ts';
 import {
   type OutboxClaimMode,
@@ -57,20 +58,6 @@ async function unpublished(): Promise<bigint[]> {
   );
   return rows.map((row) => row.id);
 }
-
-async function waitFor(
-  condition: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('one batch', () => {
   it('publishes events and enqueues jobs in id order, then marks them published', async () => {

@@ -10,6 +10,7 @@ import { platformMigrations } from '../migrations.ts';
 import { HubMetrics } from '../observability/metrics.ts';
 import type { Platform } from '../platform.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../testing/test-servers.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { outboxModule } from './outbox.module.ts';
 import type { PublishedOutboxEvent } from './outbox-relay.ts';
 import { writeOutbox } from './outbox-writer.ts';
@@ -28,14 +29,6 @@ afterAll(async () => {
   await jobs.close();
   await database.drop();
 });
-
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 // With DATABASE_URL the relay claims in a transaction and listens; without (the embedded default,
 // simulated here on the real server) it claims by lease and polls. The outside behaviour is equal.
