@@ -8,7 +8,8 @@ const buyer: AuthContext = {
   kind: 'buyer',
   principalId: '7d1c1b9e-0000-4000-8000-000000000001',
   companyId: '7d1c1b9e-0000-4000-8000-0000000000aa',
-  permissions: ['company.read', 'users.manage'],
+  permissions: ['company.read@company', 'users.manage@unit_tree'],
+  unitId: '7d1c1b9e-0000-4000-8000-0000000000bb',
 };
 
 test('a token round-trips the caller, tenant and permissions', async () => {

@@ -9,6 +9,7 @@ interface TokenClaims {
   knd: AuthContext['kind'];
   cid: string | null;
   prm: string[];
+  uid?: string;
   obo?: string;
 }
 
@@ -32,6 +33,7 @@ export class AccessTokens {
 
   async issue(auth: AuthContext): Promise<string> {
     const claims: TokenClaims = { knd: auth.kind, cid: auth.companyId, prm: auth.permissions };
+    if (auth.unitId) claims.uid = auth.unitId;
     if (auth.onBehalfOf) claims.obo = auth.onBehalfOf.staffUserId;
     return new SignJWT({ ...claims })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -62,6 +64,7 @@ export class AccessTokens {
         principalId: payload.sub,
         companyId: payload.cid ?? null,
         permissions: payload.prm,
+        unitId: payload.uid ?? null,
         onBehalfOf: payload.obo ? { staffUserId: payload.obo } : undefined,
       };
     } catch (error) {
