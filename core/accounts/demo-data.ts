@@ -1,5 +1,6 @@
 import type { Database } from '../platform/database/database.ts';
 import { insertCompany } from './companies.ts';
+import { createRootUnit } from './units.ts';
 import { findUserByEmail, insertUser, prepareUser } from './users.ts';
 
 export const DEMO_STAFF = { email: 'admin@hub.local', password: 'demo-admin-password' };
@@ -9,7 +10,7 @@ export const DEMO_BUYER = { email: 'buyer@acme.example', password: 'demo-buyer-p
 export async function seedDemoAccounts(db: Database): Promise<{ created: boolean }> {
   if (await findUserByEmail(db, DEMO_STAFF.email)) return { created: false };
   const [staff, buyer] = await Promise.all([
-    prepareUser({
+    prepareUser(db, {
       kind: 'staff',
       companyId: null,
       email: DEMO_STAFF.email,
@@ -17,7 +18,7 @@ export async function seedDemoAccounts(db: Database): Promise<{ created: boolean
       password: DEMO_STAFF.password,
       roles: ['admin'],
     }),
-    prepareUser({
+    prepareUser(db, {
       kind: 'buyer',
       companyId: null,
       email: DEMO_BUYER.email,
@@ -29,7 +30,8 @@ export async function seedDemoAccounts(db: Database): Promise<{ created: boolean
   await db.transaction(async (tx) => {
     await insertUser(tx, staff);
     const acme = await insertCompany(tx, { name: 'Acme Industrial Supply 艾克美工业', status: 'active' });
-    await insertUser(tx, { ...buyer, companyId: acme.id });
+    const root = await createRootUnit(tx, acme.id, acme.name);
+    await insertUser(tx, { ...buyer, companyId: acme.id, unitId: root.id });
   });
   return { created: true };
 }

@@ -132,7 +132,7 @@ describe('tenancy', () => {
       },
     });
     expect(created.status).toBe(201);
-    expect(created.body.companyId).toBe(ownCompanyId);
+    expect(created.body.user.companyId).toBe(ownCompanyId);
     const smuggled = await http(t.baseUrl, 'POST', '/api/users', {
       token: buyer,
       body: {
