@@ -131,7 +131,8 @@ export function parseLocalDate(text: string): LocalDate {
 /** The calendar month, quarter or year of `timeZone` that contains `at`. */
 export function calendarPeriod(at: Date, kind: PeriodKind, timeZone: string): PeriodWindow {
   const local = wallClock(at, timeZone);
-  const firstMonth = kind === 'month' ? local.month : kind === 'quarter' ? local.month - ((local.month - 1) % 3) : 1;
+  const firstMonth =
+    kind === 'month' ? local.month : kind === 'quarter' ? local.month - ((local.month - 1) % 3) : 1;
   const first: LocalDate = { year: local.year, month: firstMonth, day: 1 };
   const label =
     kind === 'month'
