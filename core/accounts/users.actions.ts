@@ -36,15 +36,35 @@ import {
  * company-wide admin.
  */
 async function requireNoEscalation(db: Queryable, auth: AuthContext, companyId: string, roles: string[]) {
+  const beyond = await grantsBeyond(db, auth, companyId, roles);
+  if (beyond.length)
+    throw new Forbidden(`You cannot grant permissions you do not hold: ${beyond.join(', ')}`);
+}
+
+/** The grants of `roles` the caller does not hold at the same or a wider scope, as `name@scope`. */
+async function grantsBeyond(
+  db: Queryable,
+  auth: AuthContext,
+  companyId: string,
+  roles: readonly string[],
+): Promise<string[]> {
   const wanted = await grantsForRoles(db, companyId, roles);
   const beyond = wanted.filter((grant) => {
     const held: PermissionScope | undefined = permissionScope(auth, grant.permission);
     return !held || PERMISSION_SCOPES.indexOf(held) < PERMISSION_SCOPES.indexOf(grant.scope);
   });
+  return [...new Set(beyond.map((g) => `${g.permission}@${g.scope}`))];
+}
+
+/**
+ * A caller may change only users who hold no more than they do: otherwise a subtree user manager
+ * could disable, demote or (by issuing a reset token and redeeming it) take over a company admin
+ * who sits in their subtree.
+ */
+async function requireNotMoreThanCaller(db: Queryable, auth: AuthContext, companyId: string, target: User) {
+  const beyond = await grantsBeyond(db, auth, companyId, target.roles);
   if (beyond.length) {
-    throw new Forbidden(
-      `You cannot grant permissions you do not hold: ${[...new Set(beyond.map((g) => `${g.permission}@${g.scope}`))].join(', ')}`,
-    );
+    throw new Forbidden(`You cannot manage a user who holds permissions you do not: ${beyond.join(', ')}`);
   }
 }
 
@@ -163,6 +183,7 @@ export function usersArea({ platform }: AccountsContext): AccountsArea {
               user: before,
             } = await userInReach(ctx, ctx.params.id, 'users.manage', tx);
             if (!reaches(reach, before.unitId)) throw new NotFound('User');
+            if (before.id !== auth.principalId) await requireNotMoreThanCaller(tx, auth, companyId, before);
             if (
               ctx.params.unitId &&
               (!(await findUnit(tx, companyId, ctx.params.unitId)) || !reaches(reach, ctx.params.unitId))
@@ -202,8 +223,12 @@ export function usersArea({ platform }: AccountsContext): AccountsArea {
             } = await userInReach(ctx, ctx.params.id, 'users.manage', tx);
             if (!reaches(reach, target.unitId)) throw new NotFound('User');
             if (target.id === auth.principalId) throw new Forbidden('You cannot disable yourself');
+            await requireNotMoreThanCaller(tx, auth, companyId, target);
             const user = await setUserStatus(tx, companyId, target.id, 'disabled');
-            await audit(ctx, tx, 'user.disabled', user);
+            await audit(ctx, tx, 'user.disabled', user, {
+              before: { status: target.status },
+              after: { status: user.status },
+            });
             return user;
           });
         },
@@ -213,13 +238,19 @@ export function usersArea({ platform }: AccountsContext): AccountsArea {
         async handler(ctx: Context<{ id: string }>) {
           return db.transaction(async (tx) => {
             const {
+              auth,
               companyId,
               reach,
               user: target,
             } = await userInReach(ctx, ctx.params.id, 'users.manage', tx);
             if (!reaches(reach, target.unitId)) throw new NotFound('User');
+            await requireNotMoreThanCaller(tx, auth, companyId, target);
             const user = await setUserStatus(tx, companyId, target.id, 'active');
-            await audit(ctx, tx, 'user.enabled', user);
+            // An invited user stays invited: they still have to accept the invitation.
+            await audit(ctx, tx, 'user.enabled', user, {
+              before: { status: target.status },
+              after: { status: user.status },
+            });
             return user;
           });
         },
@@ -228,8 +259,15 @@ export function usersArea({ platform }: AccountsContext): AccountsArea {
         params: schemaRef('api/common/id-params'),
         async handler(ctx: Context<{ id: string }>) {
           return db.transaction(async (tx) => {
-            const { companyId, reach, user } = await userInReach(ctx, ctx.params.id, 'users.manage', tx);
+            const { auth, companyId, reach, user } = await userInReach(
+              ctx,
+              ctx.params.id,
+              'users.manage',
+              tx,
+            );
             if (!reaches(reach, user.unitId)) throw new NotFound('User');
+            // Whoever holds the token becomes the user: never for someone holding more than the caller.
+            await requireNotMoreThanCaller(tx, auth, companyId, user);
             const token = await issuePasswordReset(tx, companyId, user.id);
             // The token goes to the caller only (to pass on); events and the audit log never carry it.
             await audit(ctx, tx, 'user.password_reset_requested', user);
