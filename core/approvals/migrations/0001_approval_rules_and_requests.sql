@@ -33,7 +33,7 @@ CREATE TABLE approvals.requests (
     CHECK (status IN ('pending', 'approved', 'rejected', 'not_required', 'superseded', 'cancelled')),
   snapshot       jsonb       NOT NULL,
   snapshot_hash  text        NOT NULL CHECK (snapshot_hash ~ '^[0-9a-f]{64}$'),
-  superseded_by  uuid        REFERENCES approvals.requests (id),
+  superseded_by  uuid        REFERENCES approvals.requests (id) DEFERRABLE INITIALLY DEFERRED,
   cancelled_by   uuid,
   cancel_reason  text,
   created_at     timestamptz NOT NULL,
