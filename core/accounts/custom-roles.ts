@@ -1,6 +1,12 @@
 import type { Queryable } from '../platform/database/database.ts';
 import { Conflict, NotFound, UnprocessableRequest } from '../platform/errors/hub-errors.ts';
-import { type Grant, invalidGrants, PRESET_BUYER_ROLES } from './roles.ts';
+import {
+  type Grant,
+  invalidGrants,
+  isPresetBuyerRole,
+  PRESET_BUYER_ROLES,
+  presetBuyerRole,
+} from './roles.ts';
 
 export interface Role {
   key: string;
@@ -53,8 +59,8 @@ export async function grantsForRoles(
   companyId: string,
   roles: readonly string[],
 ): Promise<Grant[]> {
-  const grants: Grant[] = roles.flatMap((key) => PRESET_BUYER_ROLES[key]?.grants ?? []);
-  const custom = roles.filter((key) => !(key in PRESET_BUYER_ROLES));
+  const grants: Grant[] = roles.flatMap((key) => presetBuyerRole(key)?.grants ?? []);
+  const custom = roles.filter((key) => !isPresetBuyerRole(key));
   if (custom.length) {
     const { rows } = await db.query(
       'SELECT grants FROM accounts.custom_roles WHERE company_id = $1 AND key = ANY($2::text[])',
@@ -71,7 +77,7 @@ export async function unknownBuyerRoles(
   companyId: string | null,
   roles: readonly string[],
 ): Promise<string[]> {
-  const custom = roles.filter((key) => !(key in PRESET_BUYER_ROLES));
+  const custom = roles.filter((key) => !isPresetBuyerRole(key));
   if (!custom.length || !companyId) return custom;
   const { rows } = await db.query(
     'SELECT key FROM accounts.custom_roles WHERE company_id = $1 AND key = ANY($2::text[])',
@@ -94,7 +100,7 @@ export async function createRole(
   companyId: string,
   input: { key: string; name: string; description?: string | null; grants: Grant[] },
 ): Promise<Role> {
-  if (input.key in PRESET_BUYER_ROLES) throw new Conflict(`${input.key} is a preset role`);
+  if (isPresetBuyerRole(input.key)) throw new Conflict(`${input.key} is a preset role`);
   checkGrants(input.grants);
   try {
     const { rows } = await db.query(
@@ -109,13 +115,18 @@ export async function createRole(
   }
 }
 
+/**
+ * Changes a custom role. Holders get the new grants at their next login: an access token carries
+ * the permissions it was issued with (`authContextFor`) and is never re-read, so a token issued
+ * before the change keeps the old grants until it expires (`HUB_ACCESS_TOKEN_TTL`, minutes).
+ */
 export async function updateRole(
   db: Queryable,
   companyId: string,
   key: string,
   changes: { name?: string; description?: string | null; grants?: Grant[] },
 ): Promise<{ before: Role; after: Role }> {
-  if (key in PRESET_BUYER_ROLES) throw new Conflict(`${key} is a preset role and cannot be changed`);
+  if (isPresetBuyerRole(key)) throw new Conflict(`${key} is a preset role and cannot be changed`);
   const before = await findRole(db, companyId, key);
   if (!before) throw new NotFound('Role');
   if (changes.grants) checkGrants(changes.grants);
@@ -135,7 +146,7 @@ export async function updateRole(
 
 /** Deletes a custom role nobody holds any more. */
 export async function deleteRole(db: Queryable, companyId: string, key: string): Promise<Role> {
-  if (key in PRESET_BUYER_ROLES) throw new Conflict(`${key} is a preset role and cannot be deleted`);
+  if (isPresetBuyerRole(key)) throw new Conflict(`${key} is a preset role and cannot be deleted`);
   const role = await findRole(db, companyId, key);
   if (!role) throw new NotFound('Role');
   const { rows } = await db.query(

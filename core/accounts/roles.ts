@@ -119,6 +119,26 @@ export const STAFF_ROLES: Record<string, readonly string[]> = {
   integration: ['jobs.read', 'jobs.replay', 'jobs.admin', 'system.read', 'api-keys.manage'],
 };
 
+/**
+ * Lookups by a name that came from outside (a request, a stored row): own entries only, so
+ * `constructor` or `toString` are unknown names rather than members of Object.prototype.
+ */
+export function buyerPermission(name: string) {
+  return Object.hasOwn(BUYER_PERMISSIONS, name) ? BUYER_PERMISSIONS[name] : undefined;
+}
+
+export function presetBuyerRole(key: string) {
+  return Object.hasOwn(PRESET_BUYER_ROLES, key) ? PRESET_BUYER_ROLES[key] : undefined;
+}
+
+export function isPresetBuyerRole(key: string): boolean {
+  return Object.hasOwn(PRESET_BUYER_ROLES, key);
+}
+
+function staffRole(key: string): readonly string[] | undefined {
+  return Object.hasOwn(STAFF_ROLES, key) ? STAFF_ROLES[key] : undefined;
+}
+
 /** `name@scope` strings for the token; the widest scope per permission is enough. */
 export function encodeGrants(grants: Iterable<Grant>): string[] {
   const widest = new Map<string, number>();
@@ -133,7 +153,7 @@ export function encodeGrants(grants: Iterable<Grant>): string[] {
 export function invalidGrants(grants: readonly Grant[]): Array<{ pointer: string; detail: string }> {
   const problems: Array<{ pointer: string; detail: string }> = [];
   grants.forEach((grant, index) => {
-    const known = BUYER_PERMISSIONS[grant.permission];
+    const known = buyerPermission(grant.permission);
     if (!known)
       problems.push({
         pointer: `/grants/${index}/permission`,
@@ -150,9 +170,9 @@ export function invalidGrants(grants: readonly Grant[]): Array<{ pointer: string
 }
 
 export function staffPermissions(roles: readonly string[]): string[] {
-  return [...new Set(roles.flatMap((role) => STAFF_ROLES[role] ?? []))].sort();
+  return [...new Set(roles.flatMap((role) => staffRole(role) ?? []))].sort();
 }
 
 export function unknownStaffRoles(roles: readonly string[]): string[] {
-  return roles.filter((role) => !(role in STAFF_ROLES));
+  return roles.filter((role) => !staffRole(role));
 }
