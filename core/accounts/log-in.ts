@@ -14,7 +14,12 @@ export interface LoginResult {
   expiresIn: number;
 }
 
-/** The caller a user becomes: tenant, unit and the permissions their roles grant right now. */
+/**
+ * The caller a user becomes: tenant, unit and the permissions their roles grant right now. The
+ * access token freezes this: a later change to the user's roles, to a custom role's grants or to
+ * the user's unit reaches them at their next login (or token redemption), not the tokens already
+ * issued.
+ */
 export async function authContextFor(db: Queryable, user: User): Promise<AuthContext> {
   if (user.kind === 'staff') {
     return {

@@ -85,8 +85,8 @@ export function rolesArea({ platform }: AccountsContext): AccountsArea {
             const { key, ...changes } = ctx.params;
             const { before, after } = await updateRole(tx, companyId, key, changes);
             await audit(ctx, tx, 'role.updated', after, {
-              before: { name: before.name, grants: before.grants },
-              after: { name: after.name, grants: after.grants },
+              before: { name: before.name, description: before.description, grants: before.grants },
+              after: { name: after.name, description: after.description, grants: after.grants },
             });
             return after;
           });
