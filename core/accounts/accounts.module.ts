@@ -9,6 +9,7 @@ import { companyArea } from './company.actions.ts';
 import { internalArea } from './internal.actions.ts';
 import { rolesArea } from './roles.actions.ts';
 import { sessionArea } from './session.actions.ts';
+import { staffArea } from './staff.actions.ts';
 import { unitsArea } from './units.actions.ts';
 import { usersArea } from './users.actions.ts';
 
@@ -21,6 +22,7 @@ const AREAS: Array<(context: AccountsContext) => AccountsArea> = [
   rolesArea,
   apiKeysArea,
   internalArea,
+  staffArea,
 ];
 
 function build(platform: Platform): AccountsArea {
