@@ -6,33 +6,41 @@ import { hashPassword } from '../platform/auth/password-hashing.ts';
 import { NotFound, Unauthorized } from '../platform/errors/hub-errors.ts';
 import type { AccountsArea, AccountsContext } from './accounts-area.ts';
 import { authContextFor, companyAdmits, logIn } from './log-in.ts';
-import { findUser, redeemOneTimeToken } from './users.ts';
+import { findUser, recordLogin, redeemOneTimeToken } from './users.ts';
 
 /** Logging in, the current caller, and the two one-time-token flows (invitation, reset). */
 export function sessionArea({ platform, tokens }: AccountsContext): AccountsArea {
   const { db } = platform;
 
-  /** Invitation and reset share one shape: token + new password → logged in. */
+  /**
+   * Invitation and reset share one shape: token + new password → logged in. The token is consumed
+   * only when the user may log in: a suspended company's user keeps their token for later.
+   */
   async function redeem(ctx: Context<{ token: string; password: string }>, kind: 'invite' | 'reset') {
     const passwordHash = await hashPassword(ctx.params.password);
     const user = await db.transaction(async (tx) => {
       const redeemed = await redeemOneTimeToken(tx, kind, ctx.params.token, passwordHash);
-      if (redeemed) {
-        await recordAudit(
-          tx,
-          { kind: 'buyer', principalId: redeemed.id, companyId: redeemed.companyId, permissions: [] },
-          originOf(ctx),
-          {
-            action: kind === 'invite' ? 'user.invitation_accepted' : 'user.password_reset',
-            entityType: 'user',
-            entityId: redeemed.id,
-          },
-        );
-      }
+      // Unknown, used and expired tokens look the same; throwing rolls the redemption back.
+      if (!redeemed || !(await companyAdmits(tx, redeemed)))
+        throw new Unauthorized('Invalid or expired token');
+      await recordLogin(tx, redeemed.id);
+      await recordAudit(
+        tx,
+        {
+          kind: redeemed.kind,
+          principalId: redeemed.id,
+          companyId: redeemed.companyId,
+          permissions: [],
+        },
+        originOf(ctx),
+        {
+          action: kind === 'invite' ? 'user.invitation_accepted' : 'user.password_reset',
+          entityType: 'user',
+          entityId: redeemed.id,
+        },
+      );
       return redeemed;
     });
-    // Unknown, used and expired tokens look the same.
-    if (!user || !(await companyAdmits(db, user))) throw new Unauthorized('Invalid or expired token');
     const auth = await authContextFor(db, user);
     return { accessToken: await tokens.issue(auth), tokenType: 'Bearer', expiresIn: tokens.ttlSeconds };
   }
@@ -77,7 +85,14 @@ export function sessionArea({ platform, tokens }: AccountsContext): AccountsArea
           }
           const user = await findUser(db, auth.principalId);
           if (!user) throw new NotFound('User');
-          return { ...user, permissions: auth.permissions, onBehalfOf: auth.onBehalfOf ?? null };
+          // The profile is read now; unit and permissions are the token's, the ones every
+          // operation scopes this caller by (a move or role change reaches the next token).
+          return {
+            ...user,
+            unitId: auth.kind === 'buyer' ? (auth.unitId ?? null) : user.unitId,
+            permissions: auth.permissions,
+            onBehalfOf: auth.onBehalfOf ?? null,
+          };
         },
       },
     },
