@@ -33,7 +33,7 @@ export async function userContext(db: Queryable, userId: string): Promise<UserCo
 /**
  * The requester's managers up the tree: the manager of their unit (or, when they manage it
  * themselves, of the parent unit), then the next manager above, `levels` of them, skipping units
- * without a manager or whose manager is the requester.
+ * without an active manager or whose manager is the requester.
  */
 export async function managersAbove(
   db: Queryable,
@@ -43,8 +43,13 @@ export async function managersAbove(
 ): Promise<string[]> {
   const context = await userContext(db, userId);
   if (!context || context.companyId !== companyId || !context.unitPath.length) return [];
+  // Only managers who can act count as a level: a disabled (or not yet active) manager is passed
+  // over like a unit without one, so the approval reaches the next manager up instead of nobody.
   const { rows } = await db.query(
-    `SELECT id, manager_user_id FROM accounts.units WHERE company_id = $1 AND id = ANY($2::uuid[])`,
+    `SELECT un.id, un.manager_user_id
+       FROM accounts.units un
+       JOIN accounts.users m ON m.id = un.manager_user_id AND m.company_id = un.company_id AND m.status = 'active'
+      WHERE un.company_id = $1 AND un.id = ANY($2::uuid[])`,
     [companyId, context.unitPath],
   );
   const managerOf = new Map(rows.map((r) => [r.id as string, r.manager_user_id as string | null]));
