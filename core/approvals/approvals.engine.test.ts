@@ -331,7 +331,7 @@ describe('the same purchase, a changed purchase', () => {
       `SELECT count(*)::int AS n FROM approvals.requests WHERE subject_id = $1`,
       [subj.id],
     );
-    expect(rows[0].n).toBe(1);
+    expect(rows[0]!.n).toBe(1);
   });
 
   it('concurrent identical requests create one request', async () => {

@@ -174,7 +174,7 @@ export async function lastOutboxId(world: World): Promise<bigint> {
   const { rows } = await world.hub.hub.platform.db.query(
     `SELECT coalesce(max(id), 0)::int8 AS id FROM platform.outbox`,
   );
-  return rows[0].id;
+  return rows[0]!.id;
 }
 
 /** A purchase snapshot in CNY with `lines` lines of the given categories. */
