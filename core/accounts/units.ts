@@ -31,6 +31,16 @@ function uniqueCode(error: unknown): never {
   throw error;
 }
 
+/**
+ * Serialises the changes to one company's tree (create, move, delete) until the transaction ends.
+ * Without it a unit created under a subtree while the subtree moves keeps the old path prefix (it
+ * read its parent's path before the move committed), and a child could be created under a unit
+ * being deleted. A transaction-scoped advisory lock, so it also holds on the embedded default.
+ */
+async function lockTree(db: Queryable, companyId: string): Promise<void> {
+  await db.query(`SELECT pg_advisory_xact_lock(hashtext('accounts.units'), hashtext($1))`, [companyId]);
+}
+
 export async function createRootUnit(db: Queryable, companyId: string, name: string): Promise<Unit> {
   const { rows } = await db.query(
     `INSERT INTO accounts.units (id, company_id, name, path)
@@ -99,6 +109,7 @@ export async function createUnit(
   companyId: string,
   input: { parentId: string; name: string; code?: string | null; managerUserId?: string | null },
 ): Promise<Unit> {
+  await lockTree(db, companyId);
   const parent = await findUnit(db, companyId, input.parentId);
   if (!parent) throw new NotFound('Parent unit');
   await requireManagerInCompany(db, companyId, input.managerUserId);
@@ -155,8 +166,9 @@ export async function moveUnit(
   id: string,
   newParentId: string,
 ): Promise<Unit> {
-  // Lock the company's tree: two concurrent moves could otherwise build a cycle between them.
-  await db.query(`SELECT 1 FROM accounts.units WHERE company_id = $1 FOR UPDATE`, [companyId]);
+  // Two concurrent moves could otherwise build a cycle between them (each checked the tree before
+  // the other changed it); reading after the lock sees every earlier change committed.
+  await lockTree(db, companyId);
   const unit = await findUnit(db, companyId, id);
   if (!unit) throw new NotFound('Unit');
   const parent = await findUnit(db, companyId, newParentId);
@@ -184,6 +196,7 @@ export async function moveUnit(
 
 /** Deletes an empty unit: no child units, no users. */
 export async function deleteUnit(db: Queryable, companyId: string, id: string): Promise<void> {
+  await lockTree(db, companyId);
   const unit = await findUnit(db, companyId, id);
   if (!unit) throw new NotFound('Unit');
   if (!unit.parentId) throw new UnprocessableRequest('root-unit', 'The root unit cannot be deleted');
