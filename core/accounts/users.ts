@@ -119,6 +119,7 @@ export async function insertUser(
   } catch (error) {
     if ((error as { code?: string }).code === '23505')
       throw new Conflict('A user with this email already exists');
+    unitGone(error);
     throw error;
   }
 }
@@ -181,18 +182,36 @@ export async function listCompanyUsers(
   return rows.map(toUser);
 }
 
+/**
+ * The unit was deleted between the caller's check and the write (the foreign key on `unit_id`):
+ * the same answer as naming an unknown unit.
+ */
+function unitGone(error: unknown): void {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  if (code === '23503' && constraint === 'users_unit_id_fkey') {
+    throw new UnprocessableRequest('unit-out-of-reach', 'The unit is unknown or outside what you manage', {
+      errors: [{ pointer: '/unitId', detail: 'unknown or outside what you manage' }],
+    });
+  }
+}
+
 export async function updateUser(
   db: Queryable,
   companyId: string,
   id: string,
   changes: { displayName?: string; roles?: string[]; unitId?: string },
 ): Promise<User> {
-  const { rows } = await db.query(
-    `UPDATE accounts.users
-        SET display_name = COALESCE($3, display_name), roles = COALESCE($4, roles), unit_id = COALESCE($5, unit_id)
-      WHERE company_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-    [companyId, id, changes.displayName ?? null, changes.roles ?? null, changes.unitId ?? null],
-  );
+  const { rows } = await db
+    .query(
+      `UPDATE accounts.users
+          SET display_name = COALESCE($3, display_name), roles = COALESCE($4, roles), unit_id = COALESCE($5, unit_id)
+        WHERE company_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+      [companyId, id, changes.displayName ?? null, changes.roles ?? null, changes.unitId ?? null],
+    )
+    .catch((error: unknown) => {
+      unitGone(error);
+      throw error;
+    });
   if (!rows[0]) throw new NotFound('User');
   return toUser(rows[0]);
 }
