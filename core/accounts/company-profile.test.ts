@@ -110,8 +110,8 @@ describe('company profile', () => {
 
     const [audit] = (await auditRows('company.updated', a.companyId)).slice(-1);
     expect(audit).toMatchObject({ actor_kind: 'buyer', entity_type: 'company', entity_id: a.companyId });
-    expect(audit.details.before).toEqual(Object.fromEntries(Object.keys(changes).map((k) => [k, null])));
-    expect(audit.details.after).toEqual(changes);
+    expect(audit!.details.before).toEqual(Object.fromEntries(Object.keys(changes).map((k) => [k, null])));
+    expect(audit!.details.after).toEqual(changes);
     const [event] = (await outboxEvents('company.updated', a.companyId)).slice(-1);
     expect(event).toMatchObject({ companyId: a.companyId, after: changes });
 
@@ -123,7 +123,7 @@ describe('company profile', () => {
     expect(cleared.status).toBe(200);
     expect(cleared.body).toMatchObject({ industry: null, taxId: VALID_TAX_ID, legalName: changes.legalName });
     const [last] = (await auditRows('company.updated', a.companyId)).slice(-1);
-    expect(last.details).toEqual({ before: { industry: 'Industrial supplies' }, after: { industry: null } });
+    expect(last!.details).toEqual({ before: { industry: 'Industrial supplies' }, after: { industry: null } });
   });
 
   test('a purchaser cannot edit the profile', async () => {
@@ -275,7 +275,7 @@ describe('addresses', () => {
       `SELECT count(*)::int AS n FROM accounts.company_addresses WHERE company_id = $1 AND kind = 'registered' AND is_default`,
       [a.companyId],
     );
-    expect(rows[0].n).toBe(1);
+    expect(rows[0]!.n).toBe(1);
   });
 
   test('a purchaser reads the addresses but cannot change them', async () => {
@@ -351,7 +351,7 @@ describe('contacts', () => {
       token: a.admin,
     });
     expect(removed.body).toEqual({ id: chen.body.id, deleted: true });
-    expect((await auditRows('company.contact_updated', a.companyId))[0].details).toMatchObject({
+    expect((await auditRows('company.contact_updated', a.companyId))[0]!.details).toMatchObject({
       before: { isPrimary: false, title: null },
       after: { isPrimary: true, title: 'CFO' },
     });

@@ -206,7 +206,7 @@ test('the buyer must be an active buyer of that very company, else 404', async (
       WHERE action = 'staff.acted_on_behalf' AND entity_id = ANY($1::text[])`,
     [[beta.buyerId, sales.id, leaver.body.user.id, invited.body.user.id]],
   );
-  expect(rows[0].n).toBe(0);
+  expect(rows[0]!.n).toBe(0);
 });
 
 test('the company must be active', async () => {

@@ -118,7 +118,7 @@ test('roles must be staff roles; a company cannot be given; emails are unique', 
   const { rows: strays } = await t.hub.platform.db.query(
     `SELECT count(*)::int AS n FROM accounts.users WHERE kind = 'staff' AND company_id IS NOT NULL`,
   );
-  expect(strays[0].n).toBe(0);
+  expect(strays[0]!.n).toBe(0);
 });
 
 test('only staff.manage reaches staff administration: not sales, not buyers', async () => {
@@ -213,7 +213,7 @@ test('an admin changes roles and name, audited before and after; never their own
     `SELECT details FROM platform.audit_log WHERE action = 'staff_user.updated' AND entity_id = $1`,
     [id],
   );
-  expect(rows[0].details).toMatchObject({
+  expect(rows[0]!.details).toMatchObject({
     before: { roles: ['finance'], displayName: 'Finance' },
     after: { roles: ['finance', 'sales'], displayName: 'Finance and sales' },
   });
