@@ -1,13 +1,38 @@
 import type { Context } from 'moleculer';
 import { schemaRef } from '../../schemas/index.ts';
 import { recordAudit } from '../platform/audit/audit-log.ts';
-import { originOf, requireBuyerCompany, requirePermission } from '../platform/auth/auth-context.ts';
+import {
+  type AuthContext,
+  originOf,
+  PERMISSION_SCOPES,
+  permissionScope,
+  requireBuyerCompany,
+  requirePermission,
+} from '../platform/auth/auth-context.ts';
 import type { Queryable } from '../platform/database/database.ts';
-import { NotFound } from '../platform/errors/hub-errors.ts';
+import { Forbidden, NotFound } from '../platform/errors/hub-errors.ts';
 import { writeOutbox } from '../platform/outbox/outbox-writer.ts';
 import type { AccountsArea, AccountsContext } from './accounts-area.ts';
 import { createRole, deleteRole, findRole, listRoles, type Role, updateRole } from './custom-roles.ts';
-import { BUYER_PERMISSIONS, type Grant } from './roles.ts';
+import { BUYER_PERMISSIONS, type Grant, invalidGrants } from './roles.ts';
+
+/**
+ * A role may grant only what its author holds, at the same or a narrower scope: otherwise a holder
+ * of `roles.manage` could widen a role they hold themselves and get it at their next login.
+ * Grants that are invalid anyway are left to the 422 that names them.
+ */
+function requireGrantsHeld(auth: AuthContext, grants: readonly Grant[]) {
+  if (invalidGrants(grants).length) return;
+  const beyond = grants.filter((grant) => {
+    const held = permissionScope(auth, grant.permission);
+    return !held || PERMISSION_SCOPES.indexOf(held) < PERMISSION_SCOPES.indexOf(grant.scope);
+  });
+  if (beyond.length) {
+    throw new Forbidden(
+      `A role cannot grant permissions you do not hold: ${[...new Set(beyond.map((g) => `${g.permission}@${g.scope}`))].join(', ')}`,
+    );
+  }
+}
 
 /** Preset and custom buyer roles, and the permission × scope catalogue they draw from. */
 export function rolesArea({ platform }: AccountsContext): AccountsArea {
@@ -66,7 +91,8 @@ export function rolesArea({ platform }: AccountsContext): AccountsArea {
         params: schemaRef('api/accounts/create-role-request'),
         async handler(ctx: Context<{ key: string; name: string; description?: string; grants: Grant[] }>) {
           const { companyId } = requireBuyerCompany(ctx);
-          requirePermission(ctx, 'roles.manage', 'company');
+          const auth = requirePermission(ctx, 'roles.manage', 'company');
+          requireGrantsHeld(auth, ctx.params.grants);
           return db.transaction(async (tx) => {
             const role = await createRole(tx, companyId, ctx.params);
             await audit(ctx, tx, 'role.created', role, { grants: role.grants });
@@ -80,7 +106,8 @@ export function rolesArea({ platform }: AccountsContext): AccountsArea {
           ctx: Context<{ key: string; name?: string; description?: string | null; grants?: Grant[] }>,
         ) {
           const { companyId } = requireBuyerCompany(ctx);
-          requirePermission(ctx, 'roles.manage', 'company');
+          const auth = requirePermission(ctx, 'roles.manage', 'company');
+          if (ctx.params.grants) requireGrantsHeld(auth, ctx.params.grants);
           return db.transaction(async (tx) => {
             const { key, ...changes } = ctx.params;
             const { before, after } = await updateRole(tx, companyId, key, changes);

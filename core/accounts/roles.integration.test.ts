@@ -186,6 +186,68 @@ describe('defining roles', () => {
   });
 });
 
+describe('no escalation through role definitions', () => {
+  test('a roles.manage holder defines and changes roles only within what they hold, their own role included', async () => {
+    await http(t.baseUrl, 'POST', '/api/roles', {
+      token: admin,
+      body: {
+        key: 'role-editor',
+        name: 'Role editor',
+        grants: grants(['roles.manage', 'company'], ['company.read', 'company'], ['orders.read', 'unit']),
+      },
+    });
+    const editor = await newUser(['role-editor']);
+    const token = await logInAs(t.baseUrl, editor.email, editor.password);
+
+    const within = await http(t.baseUrl, 'POST', '/api/roles', {
+      token,
+      body: {
+        key: 'editor-made',
+        name: 'Editor made',
+        grants: grants(['orders.read', 'own'], ['company.read', 'company']),
+      },
+    });
+    expect(within.status).toBe(201);
+
+    const wider = await http(t.baseUrl, 'POST', '/api/roles', {
+      token,
+      body: { key: 'editor-wide', name: 'Wide', grants: grants(['orders.read', 'company']) },
+    });
+    expect(wider.status).toBe(403);
+    const other = await http(t.baseUrl, 'POST', '/api/roles', {
+      token,
+      body: { key: 'editor-users', name: 'Users', grants: grants(['users.manage', 'company']) },
+    });
+    expect(other.status).toBe(403);
+
+    // Widening the role they hold themselves would reach them at their next login.
+    const selfWiden = await http(t.baseUrl, 'PATCH', '/api/roles/role-editor', {
+      token,
+      body: {
+        grants: grants(['roles.manage', 'company'], ['company.read', 'company'], ['users.manage', 'company']),
+      },
+    });
+    expect(selfWiden.status).toBe(403);
+    const widenOther = await http(t.baseUrl, 'PATCH', '/api/roles/editor-made', {
+      token,
+      body: { grants: grants(['audit.read', 'company']) },
+    });
+    expect(widenOther.status).toBe(403);
+    const after = await logInAs(t.baseUrl, editor.email, editor.password);
+    expect((await http(t.baseUrl, 'GET', '/api/me', { token: after })).body.permissions).toEqual([
+      'company.read@company',
+      'orders.read@unit',
+      'roles.manage@company',
+    ]);
+    // Invalid grants still get the 422 that names them, not a 403.
+    const invalid = await http(t.baseUrl, 'POST', '/api/roles', {
+      token,
+      body: { key: 'editor-bad', name: 'Bad', grants: grants(['orders.fly', 'own']) },
+    });
+    expect(invalid.status).toBe(422);
+  });
+});
+
 describe('changing and deleting roles', () => {
   test('an update records before and after; a null description clears it', async () => {
     await http(t.baseUrl, 'POST', '/api/roles', {
