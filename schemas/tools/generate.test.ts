@@ -32,12 +32,11 @@ async function outputs(dir: string): Promise<Record<string, string>> {
   );
 }
 
-test('the real schemas generate the same bytes twice, quickly', async () => {
+test('the real schemas generate the same bytes twice', async () => {
   const first = path.join(scratch, 'first');
   const second = path.join(scratch, 'second');
-  const started = performance.now();
+  // How fast generation runs is a figure for `npm run bench`, not an assertion: CI machines vary.
   const result = await generate(['--out', first]);
-  expect(performance.now() - started).toBeLessThan(3_000);
   expect(result).toMatchObject({ code: 0, stderr: '' });
   await generate(['--out', second]);
   const a = await outputs(first);
