@@ -92,7 +92,7 @@ export interface CompanySpec {
 /** A company built through the accounts actions, with everyone logged in. */
 export async function createCompany(world: World, name: string, spec: CompanySpec): Promise<Company> {
   const { broker } = world;
-  const slug = uniqueName(name.toLowerCase()).replaceAll('_', '-');
+  const slug = uniqueName(name.toLowerCase()).replaceAll(/[^a-z0-9]+/g, '-');
   const adminEmail = `admin@${slug}.example`;
   const company = (await broker.call(
     'accounts.companies.create',
