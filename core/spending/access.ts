@@ -68,6 +68,13 @@ export async function unitPlacement(ctx: Context, companyId: string, unitId: str
   return { path: unit.unitPath, unitId };
 }
 
+/** Whether the caller's scopes could reach anything beyond what applies to themselves. */
+export function readsBeyondOwn(caller: Caller): boolean {
+  return [caller.read, caller.manage].some(
+    (scope) => scope === 'unit' || scope === 'unit_tree' || scope === 'company',
+  );
+}
+
 /** Whether a narrow scope reaches a subject placed at `placement`. */
 function reaches(scope: PermissionScope, caller: Caller, placement: Placement): boolean {
   if (scope === 'company') return true;
@@ -89,7 +96,7 @@ function appliesToCaller(caller: Caller, subject: Subject): boolean {
 export function canReadLimit(caller: Caller, subject: Subject, placement: Placement | undefined): boolean {
   if (caller.read === undefined && caller.manage === undefined) return false;
   if (caller.read === 'company' || caller.manage === 'company') return true;
-  if (appliesToCaller(caller, subject)) return caller.read !== undefined;
+  if (caller.read !== undefined && appliesToCaller(caller, subject)) return true;
   if (!placement) return false;
   return (
     (caller.read !== undefined && reaches(caller.read, caller, placement)) ||

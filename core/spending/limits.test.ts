@@ -265,6 +265,27 @@ describe('spending.manage@unit_tree', () => {
     });
   });
 
+  it('managing without spending.read still sees what it manages, its own unit included', async () => {
+    const manageOnly = asBuyer(org.users.lead!, ['spending.manage@unit_tree', 'company.read@company']);
+    const rdLimit = await limitOn({ type: 'unit', id: org.units.rd! }, 'order');
+    const salesLimit = await call(
+      'spending.limits.create',
+      {
+        subject: { type: 'unit', id: org.units.sales! },
+        per: 'order',
+        amount: { amountMinor: '1', currency: 'EUR' },
+        mode: 'warn',
+      },
+      admin(),
+    );
+    await expect(call('spending.limits.get', { id: rdLimit.id }, manageOnly)).resolves.toMatchObject({
+      id: rdLimit.id,
+    });
+    await expect(call('spending.limits.get', { id: salesLimit.id }, manageOnly)).rejects.toMatchObject({
+      code: 404,
+    });
+  });
+
   it('a purchaser (spending.read@own) sees only the limits that apply to them', async () => {
     const { items } = await call(
       'spending.limits.list',

@@ -15,6 +15,7 @@ import {
   canReadLimit,
   type Placement,
   placementOf,
+  readsBeyondOwn,
   requireSomeManage,
   requireSomeRead,
   requireStaffReader,
@@ -130,6 +131,7 @@ async function limitVisible(
   cache = new Map<string, Promise<Placement | undefined>>(),
 ): Promise<boolean> {
   if (canReadLimit(caller, limit.subject, undefined)) return true;
+  if (!readsBeyondOwn(caller)) return false;
   return canReadLimit(caller, limit.subject, await tryPlacement(ctx, caller.companyId, limit.subject, cache));
 }
 
