@@ -346,6 +346,21 @@ describe('users.manage at unit_tree', () => {
     expect(reset.status).toBe(200);
     expect(reset.body).toEqual({ token: expect.any(String), expiresInHours: 2 });
 
+    const { rows: trail } = await t.hub.platform.db.query(
+      `SELECT actor_kind, actor_id, action, details FROM platform.audit_log
+        WHERE entity_type = 'user' AND entity_id = $1 ORDER BY id`,
+      [target.id],
+    );
+    expect(trail.map((r) => [r.actor_id, r.action])).toEqual([
+      [manager.id, 'user.invited'],
+      [target.id, 'user.invitation_accepted'],
+      [manager.id, 'user.disabled'],
+      [manager.id, 'user.enabled'],
+      [manager.id, 'user.password_reset_requested'],
+    ]);
+    expect(trail[0]!.details).toEqual({ roles: ['purchaser'], unitId: salesEast });
+    expect(trail[3]!.details).toEqual({ before: { status: 'disabled' }, after: { status: 'active' } });
+
     const renameId = `rename-${randomUUID()}`;
     await http(t.baseUrl, 'PATCH', `/api/users/${target.id}`, {
       token: manager.token,
