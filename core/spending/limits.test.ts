@@ -3,6 +3,7 @@ import type moleculer from 'moleculer';
 import {
   asBuyer,
   asStaff,
+  assertMatchesSchema,
   cny,
   createOrg,
   type Org,
@@ -73,7 +74,13 @@ describe('spending limits CRUD', () => {
       timeZone: 'Asia/Shanghai',
     });
 
+    assertMatchesSchema('entities/spending-limit', created);
     const read = await call('spending.limits.get', { id: created.id }, admin());
+    assertMatchesSchema('entities/spending-limit', read);
+    assertMatchesSchema(
+      'api/spending/spending-limit-list-response',
+      await call('spending.limits.list', {}, admin()),
+    );
     expect(read.currentPeriod).toMatchObject({
       period: { kind: 'month', timeZone: 'Asia/Shanghai' },
       consumed: cny(0),
@@ -380,7 +387,10 @@ describe('budgets CRUD', () => {
     );
     expect(after.items).toEqual([]);
 
+    assertMatchesSchema('entities/spending-budget', created);
+    assertMatchesSchema('api/spending/budget-list-response', active);
     const view = await call('spending.budgets.get', { id: created.id }, admin());
+    assertMatchesSchema('entities/spending-budget', view);
     expect(view.consumption).toEqual({
       spent: cny(0),
       committed: cny(0),

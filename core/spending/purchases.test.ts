@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type moleculer from 'moleculer';
 import {
   asBuyer,
+  assertMatchesSchema,
   cny,
   createOrg,
   type Org,
@@ -206,6 +207,7 @@ describe('spending.check', () => {
       { amount: cny(2100000), costCentre: 'RD-01', at },
       as(org.users.labber!),
     );
+    assertMatchesSchema('api/spending/spending-check-response', answer);
     expect(answer.allowed).toBe(false);
     expect(
       answer.violations.map((v: { kind: string; mode: string }) => `${v.kind}/${v.mode}`).sort(),
@@ -249,6 +251,7 @@ describe('warn versus block', () => {
       { reference: { type: 'order', id: 'W-2' }, amount: cny(30000) },
       as(org.users.warned!),
     );
+    assertMatchesSchema('api/spending/spending-entry-response', second);
     expect(second.status).toBe('committed');
     expect(second.violations).toEqual([
       expect.objectContaining({
@@ -259,6 +262,7 @@ describe('warn versus block', () => {
       }),
     ]);
     const events = await eventsFor('W-2');
+    for (const event of events) assertMatchesSchema('events/spending-limit-exceeded', event.payload);
     expect(events).toEqual([
       {
         topic: 'spending.limit_exceeded',
@@ -312,6 +316,7 @@ describe('currencies', () => {
     const eur = { amountMinor: '500000', currency: 'EUR' };
 
     const check = await call('spending.check', { amount: eur }, as(org.users.fx!));
+    assertMatchesSchema('api/spending/spending-check-response', check);
     expect(check.allowed).toBe(true);
     expect(check.violations).toEqual([]);
     expect(check.ignored).toEqual(
@@ -435,6 +440,7 @@ describe('commit, settle and release', () => {
       as(org.users.ledger!),
     );
     const crossed80 = await eventsFor('L-2');
+    for (const event of crossed80) assertMatchesSchema('events/budget-threshold-reached', event.payload);
     expect(crossed80).toEqual([
       {
         topic: 'budget.threshold_reached',

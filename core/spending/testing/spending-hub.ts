@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type moleculer from 'moleculer';
+import { validators } from '../../../schemas/generated/validators.js';
+import { schemaId } from '../../../schemas/index.ts';
 import type { AuthContext } from '../../platform/auth/auth-context.ts';
 import { applyMigrations } from '../../platform/database/migrations.ts';
 import { startTestHub, type TestHub } from '../../platform/testing/start-test-hub.ts';
@@ -110,4 +112,13 @@ export async function createOrg(
 
 export function cny(amountMinor: string | number) {
   return { amountMinor: String(amountMinor), currency: 'CNY' };
+}
+
+/** Fails unless `value` matches the canonical schema `name` (answers are closed: no stray fields). */
+export function assertMatchesSchema(name: string, value: unknown): void {
+  const validate = validators[schemaId(name)];
+  if (!validate) throw new Error(`no canonical schema ${name}`);
+  if (!validate(structuredClone(value))) {
+    throw new Error(`${name}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(value)}`);
+  }
 }
