@@ -49,10 +49,14 @@ function asCaller(auth: AuthContext): Person['as'] {
   return { meta: { auth, origin: { requestId: uniqueName('req') } } };
 }
 
-export async function startApprovalsWorld(): Promise<World> {
+/** `sweepIntervalMs` runs the service's own escalation sweep (default 0: tests call it themselves). */
+export async function startApprovalsWorld(options: { sweepIntervalMs?: number } = {}): Promise<World> {
   const hub = await startTestHub();
   let frozen: Date | null = null;
-  const module = createApprovalsModule({ sweepIntervalMs: 0, clock: () => frozen ?? new Date() });
+  const module = createApprovalsModule({
+    sweepIntervalMs: options.sweepIntervalMs ?? 0,
+    clock: () => frozen ?? new Date(),
+  });
   await applyMigrations(hub.hub.platform.db, [module.migrations!]);
   const broker = hub.hub.broker;
   broker.createService(module.service(hub.hub.platform));
