@@ -145,7 +145,11 @@ export function usersArea({ platform }: AccountsContext): AccountsArea {
           const { auth, companyId } = requireBuyerCompany(ctx);
           const reach = await reachOf(db, auth, 'users.manage');
           const unitId = ctx.params.unitId ?? (reach.all ? (await rootUnit(db, companyId)).id : auth.unitId);
-          if (!unitId || !(await findUnit(db, companyId, unitId)) || !reaches(reach, unitId)) {
+          // A unit id the company does not have (another tenant's, or none) is "not found", as
+          // everywhere; a unit of the company outside the caller's reach is a 422.
+          if (ctx.params.unitId && !(await findUnit(db, companyId, ctx.params.unitId)))
+            throw new NotFound('Unit');
+          if (!unitId || !reaches(reach, unitId)) {
             throw new UnprocessableRequest(
               'unit-out-of-reach',
               'The unit is unknown or outside what you manage',
@@ -184,10 +188,9 @@ export function usersArea({ platform }: AccountsContext): AccountsArea {
             } = await userInReach(ctx, ctx.params.id, 'users.manage', tx);
             if (!reaches(reach, before.unitId)) throw new NotFound('User');
             if (before.id !== auth.principalId) await requireNotMoreThanCaller(tx, auth, companyId, before);
-            if (
-              ctx.params.unitId &&
-              (!(await findUnit(tx, companyId, ctx.params.unitId)) || !reaches(reach, ctx.params.unitId))
-            ) {
+            if (ctx.params.unitId && !(await findUnit(tx, companyId, ctx.params.unitId)))
+              throw new NotFound('Unit');
+            if (ctx.params.unitId && !reaches(reach, ctx.params.unitId)) {
               throw new UnprocessableRequest(
                 'unit-out-of-reach',
                 'The unit is unknown or outside what you manage',

@@ -154,7 +154,7 @@ describe('users.manage at unit_tree', () => {
     manager = await invite(admin, sales, ['tree-manager']);
   });
 
-  test('invites into their subtree (default: their own unit) but not outside it (422 unit-out-of-reach)', async () => {
+  test('invites into their subtree (default: their own unit) but not outside it (422 unit-out-of-reach; 404 for a unit the company lacks)', async () => {
     const intoEast = await http(t.baseUrl, 'POST', '/api/users', {
       token: manager.token,
       body: {
@@ -175,7 +175,7 @@ describe('users.manage at unit_tree', () => {
     expect(byDefault.status).toBe(201);
     expect(byDefault.body.user.unitId).toBe(sales);
 
-    for (const unitId of [ops, rootId, randomUUID()]) {
+    for (const unitId of [ops, rootId]) {
       const outside = await http(t.baseUrl, 'POST', '/api/users', {
         token: manager.token,
         body: { email: `out-${randomUUID().slice(0, 8)}@acme.example`, displayName: 'O', unitId },
@@ -184,6 +184,12 @@ describe('users.manage at unit_tree', () => {
       expect(outside.body.type).toBe('https://hub.local/problems/unit-out-of-reach');
       expect(outside.body.errors).toEqual([expect.objectContaining({ pointer: '/unitId' })]);
     }
+    // A unit the company does not have is not found, like any unknown id.
+    const unknown = await http(t.baseUrl, 'POST', '/api/users', {
+      token: manager.token,
+      body: { email: `out-${randomUUID().slice(0, 8)}@acme.example`, displayName: 'O', unitId: randomUUID() },
+    });
+    expect(unknown.status).toBe(404);
   });
 
   test('users outside their subtree look unknown (404) to every change', async () => {
@@ -415,6 +421,6 @@ describe('tenancy', () => {
       token: other,
       body: { email: `plant-${randomUUID().slice(0, 8)}@x.example`, displayName: 'P', unitId: sales },
     });
-    expect(planted.status).toBe(422);
+    expect(planted.status).toBe(404);
   });
 });

@@ -1,0 +1,293 @@
+import { DEMO_STAFF } from './accounts/demo-data.ts';
+import { hubModules } from './hub-modules.ts';
+import type { RouteSpec } from './platform/http/route-spec.ts';
+import { http, logInAs, startTestHub, type TestHub } from './platform/testing/start-test-hub.ts';
+
+/**
+ * Total tenant isolation, tried on every buyer-facing route of the buyer domains: company B's
+ * administrator (who holds every buyer permission) aims each route at company A's records. Every
+ * attempt must answer 404 — the same as for an id that does not exist — lists must not show A's
+ * records, and A's rows must be byte-for-byte unchanged afterwards.
+ */
+const DOMAINS = ['accounts'];
+
+/** Routes that only ever answer about the caller themself: nothing of another tenant to aim at. */
+const CALLER_ONLY = new Set(['getCurrentPrincipal', 'listPermissions']);
+
+interface Fixture {
+  companyId: string;
+  token: string;
+  unitId: string;
+  childUnitId: string;
+  userId: string;
+  roleKey: string;
+  addressId: string;
+  contactId: string;
+}
+
+interface Probe {
+  method: RouteSpec['method'];
+  path: string;
+  body?: unknown;
+  /** `not-found`: must answer 404. `list`: must answer 200 without any of A's ids. */
+  expect: 'not-found' | 'list';
+}
+
+let t: TestHub;
+let a: Fixture;
+let b: Fixture;
+
+async function createCompany(staff: string, name: string, email: string): Promise<Fixture> {
+  const company = await http(t.baseUrl, 'POST', '/api/staff/companies', {
+    token: staff,
+    body: {
+      name,
+      status: 'active',
+      admin: { email, displayName: `${name} admin`, password: 'admin-password-1' },
+    },
+  });
+  const token = await logInAs(t.baseUrl, email, 'admin-password-1');
+  const units = await http(t.baseUrl, 'GET', '/api/units', { token });
+  const rootId = units.body.items[0].id as string;
+  const unit = await http(t.baseUrl, 'POST', '/api/units', {
+    token,
+    body: { parentId: rootId, name: `${name} R&D`, code: 'RD' },
+  });
+  const child = await http(t.baseUrl, 'POST', '/api/units', {
+    token,
+    body: { parentId: unit.body.id, name: `${name} Lab` },
+  });
+  const role = await http(t.baseUrl, 'POST', '/api/roles', {
+    token,
+    body: { key: 'site-buyer', name: 'Site buyer', grants: [{ permission: 'orders.place', scope: 'own' }] },
+  });
+  const user = await http(t.baseUrl, 'POST', '/api/users', {
+    token,
+    body: {
+      email: `p.${email}`,
+      displayName: 'Purchaser',
+      roles: ['purchaser'],
+      unitId: unit.body.id,
+      password: 'purchaser-pass-1',
+    },
+  });
+  const address = await http(t.baseUrl, 'POST', '/api/company/addresses', {
+    token,
+    body: { kind: 'shipping', street: `${name} street 1`, isDefault: true },
+  });
+  const contact = await http(t.baseUrl, 'POST', '/api/company/contacts', {
+    token,
+    body: { name: `${name} buyer`, isPrimary: true },
+  });
+  for (const answer of [company, unit, child, role, user, address, contact]) {
+    if (answer.status !== 201) throw new Error(`fixture: ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+  return {
+    companyId: company.body.id,
+    token,
+    unitId: unit.body.id,
+    childUnitId: child.body.id,
+    userId: user.body.user.id,
+    roleKey: role.body.key,
+    addressId: address.body.id,
+    contactId: contact.body.id,
+  };
+}
+
+/** Company A's records as B would aim at them, per operation; every buyer route must be here. */
+function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
+  return {
+    getCompany: [{ method: 'GET', path: `/api/companies/${target.companyId}`, expect: 'not-found' }],
+    listUnits: [{ method: 'GET', path: '/api/units', expect: 'list' }],
+    createUnit: [
+      {
+        method: 'POST',
+        path: '/api/units',
+        body: { parentId: target.unitId, name: 'Intruder' },
+        expect: 'not-found',
+      },
+    ],
+    updateUnit: [
+      {
+        method: 'PATCH',
+        path: `/api/units/${target.unitId}`,
+        body: { name: 'Renamed' },
+        expect: 'not-found',
+      },
+    ],
+    moveUnit: [
+      {
+        method: 'POST',
+        path: `/api/units/${target.childUnitId}/move`,
+        body: { parentId: caller.unitId },
+        expect: 'not-found',
+      },
+      {
+        method: 'POST',
+        path: `/api/units/${caller.childUnitId}/move`,
+        body: { parentId: target.unitId },
+        expect: 'not-found',
+      },
+    ],
+    deleteUnit: [{ method: 'DELETE', path: `/api/units/${target.childUnitId}`, expect: 'not-found' }],
+    listCompanyUsers: [
+      { method: 'GET', path: '/api/users', expect: 'list' },
+      { method: 'GET', path: `/api/users?unitId=${target.unitId}`, expect: 'list' },
+    ],
+    getCompanyUser: [{ method: 'GET', path: `/api/users/${target.userId}`, expect: 'not-found' }],
+    createCompanyUser: [
+      {
+        method: 'POST',
+        path: '/api/users',
+        body: { email: 'intruder@b.example', displayName: 'Intruder', roles: [], unitId: target.unitId },
+        expect: 'not-found',
+      },
+    ],
+    updateCompanyUser: [
+      {
+        method: 'PATCH',
+        path: `/api/users/${target.userId}`,
+        body: { displayName: 'Hijacked' },
+        expect: 'not-found',
+      },
+      {
+        method: 'PATCH',
+        path: `/api/users/${caller.userId}`,
+        body: { unitId: target.unitId },
+        expect: 'not-found',
+      },
+    ],
+    disableCompanyUser: [
+      { method: 'POST', path: `/api/users/${target.userId}/disable`, expect: 'not-found' },
+    ],
+    enableCompanyUser: [{ method: 'POST', path: `/api/users/${target.userId}/enable`, expect: 'not-found' }],
+    requestPasswordReset: [
+      { method: 'POST', path: `/api/users/${target.userId}/password-reset`, expect: 'not-found' },
+    ],
+    listRoles: [{ method: 'GET', path: '/api/roles', expect: 'list' }],
+    getRole: [{ method: 'GET', path: `/api/roles/only-in-a`, expect: 'not-found' }],
+    createRole: [],
+    updateRole: [
+      { method: 'PATCH', path: '/api/roles/only-in-a', body: { name: 'Hijacked' }, expect: 'not-found' },
+    ],
+    deleteRole: [{ method: 'DELETE', path: '/api/roles/only-in-a', expect: 'not-found' }],
+    getOwnCompany: [{ method: 'GET', path: '/api/company', expect: 'list' }],
+    // Creating and updating the caller's own company profile names no other tenant's record.
+    updateOwnCompany: [],
+    createCompanyAddress: [],
+    createCompanyContact: [],
+    listCompanyAddresses: [{ method: 'GET', path: '/api/company/addresses', expect: 'list' }],
+    updateCompanyAddress: [
+      {
+        method: 'PATCH',
+        path: `/api/company/addresses/${target.addressId}`,
+        body: { label: 'Hijacked', isDefault: true },
+        expect: 'not-found',
+      },
+    ],
+    deleteCompanyAddress: [
+      { method: 'DELETE', path: `/api/company/addresses/${target.addressId}`, expect: 'not-found' },
+    ],
+    listCompanyContacts: [{ method: 'GET', path: '/api/company/contacts', expect: 'list' }],
+    updateCompanyContact: [
+      {
+        method: 'PATCH',
+        path: `/api/company/contacts/${target.contactId}`,
+        body: { name: 'Hijacked', isPrimary: true },
+        expect: 'not-found',
+      },
+    ],
+    deleteCompanyContact: [
+      { method: 'DELETE', path: `/api/company/contacts/${target.contactId}`, expect: 'not-found' },
+    ],
+  };
+}
+
+/** A fingerprint of every row of company A in the buyer domains' tables. */
+async function fingerprintOf(companyId: string): Promise<Record<string, string>> {
+  const db = t.hub.platform.db;
+  const { rows: tables } = await db.query(
+    `SELECT table_schema, table_name FROM information_schema.columns
+      WHERE column_name = 'company_id' AND table_schema = ANY($1::text[]) ORDER BY 1, 2`,
+    [DOMAINS],
+  );
+  const result: Record<string, string> = {};
+  for (const { table_schema, table_name } of tables) {
+    const { rows } = await db.query(
+      `SELECT md5(coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY row_to_json(x)::text), '')) AS digest
+         FROM ${table_schema}.${table_name} x WHERE company_id = $1`,
+      [companyId],
+    );
+    result[`${table_schema}.${table_name}`] = rows[0]!.digest;
+  }
+  return result;
+}
+
+const idsOf = (target: Fixture) => [
+  target.companyId,
+  target.unitId,
+  target.childUnitId,
+  target.userId,
+  target.addressId,
+  target.contactId,
+];
+
+beforeAll(async () => {
+  t = await startTestHub();
+  const staff = await logInAs(t.baseUrl, DEMO_STAFF.email, DEMO_STAFF.password);
+  a = await createCompany(staff, 'Alpha Co', 'admin@alpha.example');
+  b = await createCompany(staff, 'Beta Co', 'admin@beta.example');
+  const onlyInA = await http(t.baseUrl, 'POST', '/api/roles', {
+    token: a.token,
+    body: { key: 'only-in-a', name: 'Only in A', grants: [{ permission: 'orders.read', scope: 'own' }] },
+  });
+  expect(onlyInA.status).toBe(201);
+}, 60_000);
+afterAll(async () => {
+  await t?.stop();
+});
+
+test('every buyer route of the buyer domains has isolation probes', () => {
+  const routes = hubModules
+    .filter((m) => DOMAINS.includes(m.name))
+    .flatMap((m) => m.routes ?? [])
+    .filter((r) => r.audience === 'buyer' || r.audience === 'authenticated')
+    .map((r) => r.operationId)
+    .filter((id) => !CALLER_ONLY.has(id));
+  expect(routes.sort()).toEqual(Object.keys(probes(a, b)).sort());
+});
+
+test("company B's administrator cannot read or change anything of company A", async () => {
+  const before = await fingerprintOf(a.companyId);
+  const failures: string[] = [];
+  for (const [operationId, list] of Object.entries(probes(a, b))) {
+    for (const probe of list) {
+      const answer = await http(t.baseUrl, probe.method, probe.path, { token: b.token, body: probe.body });
+      if (probe.expect === 'not-found' && answer.status !== 404) {
+        failures.push(
+          `${operationId} ${probe.method} ${probe.path}: ${answer.status} ${JSON.stringify(answer.body)}`,
+        );
+      }
+      if (probe.expect === 'list') {
+        const leaked = idsOf(a).filter((id) => JSON.stringify(answer.body).includes(id));
+        if (answer.status !== 200 || leaked.length) {
+          failures.push(`${operationId} ${probe.path}: ${answer.status}, leaked ${leaked.join(', ')}`);
+        }
+      }
+    }
+  }
+  expect(failures).toEqual([]);
+  expect(await fingerprintOf(a.companyId)).toEqual(before);
+});
+
+test("a 404 for A's records reads exactly like a 404 for records that do not exist", async () => {
+  const foreign = await http(t.baseUrl, 'GET', `/api/users/${a.userId}`, { token: b.token });
+  const missing = await http(t.baseUrl, 'GET', '/api/users/00000000-0000-4000-8000-000000000000', {
+    token: b.token,
+  });
+  expect({ ...foreign.body, instance: undefined, requestId: undefined }).toEqual({
+    ...missing.body,
+    instance: undefined,
+    requestId: undefined,
+  });
+});
