@@ -1,6 +1,7 @@
 /** Approval rules through the broker: CRUD, permissions, validation beyond the schema, audit, routes. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { approvalsModule } from './approvals.module.ts';
+import { seedDemoApprovalRules } from './demo-data.ts';
 import { MAX_RULES_PER_COMPANY } from './rules.ts';
 import {
   type Answer,
@@ -236,6 +237,18 @@ describe('validation', () => {
     for (let i = rows[0]!.n; i < MAX_RULES_PER_COMPANY; i++)
       await call('rules.create', bigOrders(`filler ${i}`));
     await expect(call('rules.create', bigOrders('one too many'))).rejects.toMatchObject({ code: 409 });
+  });
+});
+
+describe('demo rules', () => {
+  it('seeds valid rules into a company without rules, once', async () => {
+    const demo = await createCompany(world, 'Demo', { units: {}, people: {} });
+    const seeded = await seedDemoApprovalRules(world.hub.hub.platform.db, demo.id);
+    expect(seeded.length).toBeGreaterThan(0);
+    for (const rule of seeded) expectSchema('entities/approval-rule', rule);
+    expect(await seedDemoApprovalRules(world.hub.hub.platform.db, demo.id)).toEqual([]);
+    const listed = await call('rules.list', { limit: 200 }, demo.people.admin!);
+    expect(listed.items.map((rule: Answer) => rule.id).sort()).toEqual(seeded.map((rule) => rule.id).sort());
   });
 });
 
