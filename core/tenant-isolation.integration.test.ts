@@ -99,6 +99,7 @@ function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
   return {
     getCompany: [{ method: 'GET', path: `/api/companies/${target.companyId}`, expect: 'not-found' }],
     listUnits: [{ method: 'GET', path: '/api/units', expect: 'list' }],
+    getUnit: [{ method: 'GET', path: `/api/units/${target.unitId}`, expect: 'not-found' }],
     createUnit: [
       {
         method: 'POST',

@@ -463,7 +463,7 @@ const STAFF_ROUTES: RouteSpec[] = [
     requestSchema: 'api/accounts/create-company-request',
     responseSchema: 'entities/company',
     successStatus: 201,
-    location: '/api/companies/:id',
+    location: '/api/companies/{id}',
   },
   {
     method: 'GET',
@@ -534,6 +534,7 @@ const BUYER_ROUTES: RouteSpec[] = [
     requestSchema: 'api/accounts/company-address-request',
     responseSchema: 'entities/company-address',
     successStatus: 201,
+    location: '/api/company/addresses/{id}',
   },
   {
     method: 'PATCH',
@@ -578,6 +579,7 @@ const BUYER_ROUTES: RouteSpec[] = [
     requestSchema: 'api/accounts/company-contact-request',
     responseSchema: 'entities/company-contact',
     successStatus: 201,
+    location: '/api/company/contacts/{id}',
   },
   {
     method: 'PATCH',

@@ -173,6 +173,7 @@ export function rolesArea({ platform }: AccountsContext): AccountsArea {
         requestSchema: 'api/accounts/create-role-request',
         responseSchema: 'entities/role',
         successStatus: 201,
+        location: '/api/roles/{key}',
       },
       {
         method: 'PATCH',

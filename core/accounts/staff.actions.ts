@@ -240,6 +240,7 @@ export function staffArea({ platform }: AccountsContext): AccountsArea {
         requestSchema: 'api/accounts/staff-user-create-request',
         responseSchema: 'api/accounts/user-created-response',
         successStatus: 201,
+        location: '/api/staff/staff-users/{user.id}',
       },
       {
         method: 'PATCH',

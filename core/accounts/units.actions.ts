@@ -59,6 +59,16 @@ export function unitsArea({ platform }: AccountsContext): AccountsArea {
           return { items: await listUnits(db, companyId) };
         },
       },
+      'units.get': {
+        params: schemaRef('api/common/id-params'),
+        async handler(ctx: Context<{ id: string }>) {
+          const { companyId } = requireBuyerCompany(ctx);
+          requirePermission(ctx, 'company.read');
+          const unit = await findUnit(db, companyId, ctx.params.id);
+          if (!unit) throw new NotFound('Unit');
+          return unit;
+        },
+      },
       'units.create': {
         params: schemaRef('api/accounts/create-unit-request'),
         async handler(
@@ -128,6 +138,17 @@ export function unitsArea({ platform }: AccountsContext): AccountsArea {
         audience: 'buyer',
       },
       {
+        method: 'GET',
+        path: '/api/units/:id',
+        action: 'accounts.units.get',
+        operationId: 'getUnit',
+        tag: 'accounts',
+        summary: 'One unit of the caller’s company',
+        audience: 'buyer',
+        paramsSchema: 'api/common/id-params',
+        responseSchema: 'entities/unit',
+      },
+      {
         method: 'POST',
         path: '/api/units',
         action: 'accounts.units.create',
@@ -138,6 +159,7 @@ export function unitsArea({ platform }: AccountsContext): AccountsArea {
         requestSchema: 'api/accounts/create-unit-request',
         responseSchema: 'entities/unit',
         successStatus: 201,
+        location: '/api/units/{id}',
       },
       {
         method: 'PATCH',

@@ -313,6 +313,7 @@ export function usersArea({ platform }: AccountsContext): AccountsArea {
         requestSchema: 'api/accounts/create-user-request',
         responseSchema: 'api/accounts/user-created-response',
         successStatus: 201,
+        location: '/api/users/{user.id}',
       },
       {
         method: 'PATCH',

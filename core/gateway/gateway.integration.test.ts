@@ -133,6 +133,10 @@ describe('tenancy', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body.user.companyId).toBe(ownCompanyId);
+    expect(created.headers.get('location')).toBe(`/api/users/${created.body.user.id}`);
+    expect(
+      (await http(t.baseUrl, 'GET', created.headers.get('location')!, { token: buyer })).body.email,
+    ).toBe('purchaser@acme.example');
     const smuggled = await http(t.baseUrl, 'POST', '/api/users', {
       token: buyer,
       body: {

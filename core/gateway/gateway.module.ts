@@ -71,6 +71,19 @@ const GATEWAY_ROUTES: RouteSpec[] = [
   },
 ];
 
+/** `/api/users/{user.id}` with the answer's `user.id`; undefined if a placeholder has no string value. */
+export function fillLocation(template: string, data: unknown): string | undefined {
+  let complete = true;
+  const filled = template.replace(/\{([A-Za-z0-9_.]+)\}/g, (_, path: string) => {
+    const value = path
+      .split('.')
+      .reduce<unknown>((node, key) => (node as Record<string, unknown> | null)?.[key], data);
+    if (typeof value !== 'string' || value === '') complete = false;
+    return encodeURIComponent(String(value));
+  });
+  return complete ? filled : undefined;
+}
+
 function routeKey(method: string, action: string): string {
   return `${method} ${action}`;
 }
@@ -193,13 +206,8 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
           ) {
             const alias = (req as { $alias?: { action?: string } }).$alias;
             const spec = alias?.action ? byAction.get(routeKey(req.method ?? '', alias.action)) : undefined;
-            const id = (data as { id?: unknown } | null)?.id;
-            if (spec?.location && typeof id === 'string') {
-              (ctx.meta as Record<string, unknown>).$location = spec.location.replace(
-                ':id',
-                encodeURIComponent(id),
-              );
-            }
+            const location = spec?.location ? fillLocation(spec.location, data) : undefined;
+            if (location) (ctx.meta as Record<string, unknown>).$location = location;
             return data;
           },
           onError: answerWithProblem,

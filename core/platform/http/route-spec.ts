@@ -24,6 +24,9 @@ export interface RouteSpec {
   querySchema?: string;
   /** Status of a successful answer (default 200; creation routes use 201). */
   successStatus?: number;
-  /** For 201 answers: where the created resource lives, `:id` filled from the answer's `id`. */
+  /**
+   * For 201 answers: where the created resource lives, `{field.path}` placeholders filled from the
+   * answer (`/api/users/{user.id}`).
+   */
   location?: string;
 }
