@@ -30,6 +30,15 @@ export async function userContext(db: Queryable, userId: string): Promise<UserCo
   };
 }
 
+/** Where a unit sits: its company and the ids from the root down to it. */
+export async function unitContext(
+  db: Queryable,
+  unitId: string,
+): Promise<{ unitId: string; companyId: string; unitPath: string[] } | null> {
+  const { rows } = await db.query('SELECT id, company_id, path FROM accounts.units WHERE id = $1', [unitId]);
+  return rows[0] ? { unitId: rows[0].id, companyId: rows[0].company_id, unitPath: rows[0].path } : null;
+}
+
 /**
  * The requester's managers up the tree: the manager of their unit (or, when they manage it
  * themselves, of the parent unit), then the next manager above, `levels` of them, skipping units

@@ -74,6 +74,26 @@ afterAll(async () => {
   await t?.stop();
 });
 
+describe('accounts.internal.unitContext', () => {
+  test('answers the company and the path from the root, of any company; null for unknown units', async () => {
+    const a = await createUnit(rootId, 'Unit ctx A');
+    const b = await createUnit(a, 'Unit ctx B');
+    expect(await call('accounts.internal.unitContext', { unitId: b })).toEqual({
+      unitId: b,
+      companyId,
+      unitPath: [rootId, a, b],
+    });
+    expect(await call('accounts.internal.unitContext', { unitId: randomUUID() })).toBeNull();
+    const otherRoot = (
+      await t.hub.platform.db.query('SELECT id FROM accounts.units WHERE company_id = $1', [otherCompanyId])
+    ).rows[0]!.id;
+    expect(await call('accounts.internal.unitContext', { unitId: otherRoot })).toMatchObject({
+      companyId: otherCompanyId,
+      unitPath: [otherRoot],
+    });
+  });
+});
+
 describe('accounts.internal.userContext', () => {
   test('answers the company, unit, unit path from the root down, roles and status of a buyer', async () => {
     const a = await createUnit(rootId, 'Ctx A');
@@ -227,6 +247,7 @@ describe('not reachable over HTTP', () => {
     const internal = actions.filter((a) => a.name.startsWith('accounts.internal.'));
     expect(internal.map((a) => a.name).sort()).toEqual([
       'accounts.internal.resolveApprovers',
+      'accounts.internal.unitContext',
       'accounts.internal.userContext',
     ]);
     expect(internal.every((a) => a.action.visibility === 'public')).toBe(true);

@@ -63,7 +63,6 @@ export async function placementOf(ctx: Context, companyId: string, subject: Subj
 
 export async function unitPlacement(ctx: Context, companyId: string, unitId: string): Promise<Placement> {
   const unit = await unitContext(ctx, unitId);
-  if (unit === undefined) return { path: undefined, unitId };
   if (!unit || unit.companyId !== companyId) throw new NotFound('Unit');
   return { path: unit.unitPath, unitId };
 }

@@ -1,5 +1,4 @@
-import moleculer, { type Context } from 'moleculer';
-import type { HubMeta } from '../platform/auth/auth-context.ts';
+import type { Context } from 'moleculer';
 
 /**
  * What spending needs to know about people and the org tree, asked of the accounts domain through
@@ -27,33 +26,7 @@ export async function userContext(ctx: Context, userId: string): Promise<UserCon
   return ((await ctx.call('accounts.internal.userContext', { userId })) as UserContext | null) ?? null;
 }
 
-const UNIT_CONTEXT = 'accounts.internal.unitContext';
-
-/**
- * A unit, null when the caller's company has no such unit, undefined when accounts cannot tell.
- * Asks `accounts.internal.unitContext` (mesh-only, any company); where no accounts node offers it,
- * falls back to `accounts.units.list` with the caller's own credentials (their company's units, if
- * they may list them).
- */
-export async function unitContext(ctx: Context, unitId: string): Promise<UnitContext | null | undefined> {
-  if (ctx.broker.registry.actions.isAvailable(UNIT_CONTEXT)) {
-    try {
-      return ((await ctx.call(UNIT_CONTEXT, { unitId })) as UnitContext | null) ?? null;
-    } catch (error) {
-      if (!(error instanceof moleculer.Errors.ServiceNotFoundError)) throw error;
-    }
-  }
-  const companyId = (ctx.meta as HubMeta).auth?.companyId;
-  if (!companyId) return undefined;
-  try {
-    const { items } = (await ctx.call('accounts.units.list', {})) as {
-      items: Array<{ id: string; path: string[] }>;
-    };
-    const unit = items.find((candidate) => candidate.id === unitId);
-    return unit ? { unitId, companyId, unitPath: unit.path } : null;
-  } catch (error) {
-    if (error instanceof moleculer.Errors.ServiceNotFoundError || (error as { code?: number }).code === 403)
-      return undefined;
-    throw error;
-  }
+/** A unit of any company (mesh-only accounts action), or null when there is no such unit. */
+export async function unitContext(ctx: Context, unitId: string): Promise<UnitContext | null> {
+  return ((await ctx.call('accounts.internal.unitContext', { unitId })) as UnitContext | null) ?? null;
 }
