@@ -9,7 +9,7 @@ import { http, logInAs, startTestHub, type TestHub } from './platform/testing/st
  * attempt must answer 404 — the same as for an id that does not exist — lists must not show A's
  * records, and A's rows must be byte-for-byte unchanged afterwards.
  */
-const DOMAINS = ['accounts'];
+const DOMAINS = ['accounts', 'spending'];
 
 /** Routes that only ever answer about the caller themself: nothing of another tenant to aim at. */
 const CALLER_ONLY = new Set(['getCurrentPrincipal', 'listPermissions']);
@@ -23,7 +23,11 @@ interface Fixture {
   roleKey: string;
   addressId: string;
   contactId: string;
+  limitId: string;
+  budgetId: string;
 }
+
+const cny = (yuan: number) => ({ amountMinor: String(yuan * 100), currency: 'CNY' });
 
 interface Probe {
   method: RouteSpec['method'];
@@ -79,7 +83,21 @@ async function createCompany(staff: string, name: string, email: string): Promis
     token,
     body: { name: `${name} buyer`, isPrimary: true },
   });
-  for (const answer of [company, unit, child, role, user, address, contact]) {
+  const limit = await http(t.baseUrl, 'POST', '/api/spending-limits', {
+    token,
+    body: { subject: { type: 'unit', id: unit.body.id }, per: 'month', amount: cny(50_000), mode: 'block' },
+  });
+  const budget = await http(t.baseUrl, 'POST', '/api/budgets', {
+    token,
+    body: {
+      costCentre: 'RD-01',
+      period: 'year',
+      periodStart: '2026-01-01',
+      amount: cny(1_000_000),
+      mode: 'warn',
+    },
+  });
+  for (const answer of [company, unit, child, role, user, address, contact, limit, budget]) {
     if (answer.status !== 201) throw new Error(`fixture: ${answer.status} ${JSON.stringify(answer.body)}`);
   }
   return {
@@ -91,6 +109,8 @@ async function createCompany(staff: string, name: string, email: string): Promis
     roleKey: role.body.key,
     addressId: address.body.id,
     contactId: contact.body.id,
+    limitId: limit.body.id,
+    budgetId: budget.body.id,
   };
 }
 
@@ -201,6 +221,67 @@ function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
     deleteCompanyContact: [
       { method: 'DELETE', path: `/api/company/contacts/${target.contactId}`, expect: 'not-found' },
     ],
+    listSpendingLimits: [
+      { method: 'GET', path: '/api/spending-limits', expect: 'list' },
+      { method: 'GET', path: `/api/spending-limits?subjectId=${target.unitId}`, expect: 'list' },
+    ],
+    createSpendingLimit: [
+      {
+        method: 'POST',
+        path: '/api/spending-limits',
+        body: { subject: { type: 'unit', id: target.unitId }, per: 'order', amount: cny(1), mode: 'warn' },
+        expect: 'not-found',
+      },
+      {
+        method: 'POST',
+        path: '/api/spending-limits',
+        body: { subject: { type: 'user', id: target.userId }, per: 'order', amount: cny(1), mode: 'warn' },
+        expect: 'not-found',
+      },
+    ],
+    getSpendingLimit: [
+      { method: 'GET', path: `/api/spending-limits/${target.limitId}`, expect: 'not-found' },
+    ],
+    updateSpendingLimit: [
+      {
+        method: 'PATCH',
+        path: `/api/spending-limits/${target.limitId}`,
+        body: { mode: 'warn' },
+        expect: 'not-found',
+      },
+    ],
+    deleteSpendingLimit: [
+      { method: 'DELETE', path: `/api/spending-limits/${target.limitId}`, expect: 'not-found' },
+    ],
+    listBudgets: [
+      { method: 'GET', path: '/api/budgets', expect: 'list' },
+      { method: 'GET', path: '/api/budgets?costCentre=RD-01', expect: 'list' },
+    ],
+    createBudget: [
+      {
+        method: 'POST',
+        path: '/api/budgets',
+        body: {
+          costCentre: 'RD-02',
+          period: 'year',
+          periodStart: '2026-01-01',
+          amount: cny(1),
+          mode: 'warn',
+          unitId: target.unitId,
+        },
+        expect: 'not-found',
+      },
+    ],
+    getBudget: [{ method: 'GET', path: `/api/budgets/${target.budgetId}`, expect: 'not-found' }],
+    updateBudget: [
+      {
+        method: 'PATCH',
+        path: `/api/budgets/${target.budgetId}`,
+        body: { amount: cny(1) },
+        expect: 'not-found',
+      },
+    ],
+    deleteBudget: [{ method: 'DELETE', path: `/api/budgets/${target.budgetId}`, expect: 'not-found' }],
   };
 }
 
@@ -231,6 +312,8 @@ const idsOf = (target: Fixture) => [
   target.userId,
   target.addressId,
   target.contactId,
+  target.limitId,
+  target.budgetId,
 ];
 
 beforeAll(async () => {
