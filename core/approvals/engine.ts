@@ -348,7 +348,14 @@ export async function decide(
     candidates = [step];
   }
   const eligible = candidates.filter((step) => slotsFor(step, userId, delegators).length > 0);
-  if (!eligible.length) throw new Forbidden('You are not an approver of an active step of this request');
+  if (!eligible.length) {
+    // An approver of a step that completed meanwhile (others reached N first) is late, not unauthorised.
+    const late = detail.steps.some(
+      (step) => step.status === 'approved' && slotsFor(step, userId, delegators).length > 0,
+    );
+    if (late) throw new Conflict('The step you may decide is already complete');
+    throw new Forbidden('You are not an approver of an active step of this request');
+  }
   const open = eligible.filter((step) =>
     freeSlot(
       step,
