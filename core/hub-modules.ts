@@ -1,4 +1,5 @@
 import { accountsModule } from './accounts/accounts.module.ts';
+import { approvalsModule } from './approvals/approvals.module.ts';
 import { createGatewayModule } from './gateway/gateway.module.ts';
 import type { HubModule } from './platform/hub-module.ts';
 import { jobsModule } from './platform/jobs/jobs.module.ts';
@@ -6,7 +7,13 @@ import { outboxModule } from './platform/outbox/outbox.module.ts';
 import { spendingModule } from './spending/spending.module.ts';
 
 /** Domain and platform services, by the names HUB_SERVICES uses. Adding a domain = adding it here. */
-const serviceModules: readonly HubModule[] = [accountsModule, spendingModule, jobsModule, outboxModule];
+const serviceModules: readonly HubModule[] = [
+  accountsModule,
+  approvalsModule,
+  spendingModule,
+  jobsModule,
+  outboxModule,
+];
 
 /**
  * Everything a hub process can run. The gateway is built from the full list: it serves every

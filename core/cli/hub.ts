@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { DEMO_BUYER, DEMO_STAFF, seedDemoAccounts } from '../accounts/demo-data.ts';
+import { DEMO_BUYER, DEMO_STAFF } from '../accounts/demo-data.ts';
 import { createUser } from '../accounts/users.ts';
 import { migrate, type RunningHub, selectModules, startHub } from '../hub.ts';
 import { ConfigError, loadHubConfig } from '../platform/config/hub-config.ts';
@@ -8,6 +8,7 @@ import { ensurePostgresReachable, StartupError } from '../platform/connectivity/
 import { Database } from '../platform/database/database.ts';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.ts';
 import { MigrationError } from '../platform/database/migrations.ts';
+import { demoPassword, seedDemo } from './demo-data.ts';
 
 /** Known start-up failures end with one line on stderr and exit code 1; anything else is a bug. */
 function fail(error: unknown): never {
@@ -64,7 +65,7 @@ program
       const config = loadHubConfig();
       hub = await startHub(config);
       if (options.demo) {
-        const { created } = await seedDemoAccounts(hub.platform.db);
+        const { created } = await seedDemo(hub.platform.db);
         hub.platform.logger.info({ created }, 'demo data');
       }
       const modules = hub.modules.map((m) => m.name);
@@ -76,7 +77,9 @@ program
             `  Job queues       ${base}/admin/queues\n` +
             (options.demo
               ? `  Staff login      ${DEMO_STAFF.email} / ${DEMO_STAFF.password}\n` +
-                `  Buyer login      ${DEMO_BUYER.email} / ${DEMO_BUYER.password}\n`
+                `  Buyer login      ${DEMO_BUYER.email} / ${DEMO_BUYER.password}  (company admin)\n` +
+                `  More buyers      zhang.min@acme.example / ${demoPassword('zhang.min@acme.example')}  (purchaser),\n` +
+                `                   wang.fang@acme.example (approver), chen.jie@acme.example (finance): <name>-demo-password\n`
               : '') +
             '\n',
         );
@@ -114,10 +117,10 @@ program
 const seed = program.command('seed').description('load data');
 seed
   .command('demo')
-  .description('demo staff admin, one buyer company and its admin')
+  .description('demo staff admin and two buyer companies with org trees, roles, approval rules and limits')
   .action(async () => {
     try {
-      const { created } = await withDatabase(seedDemoAccounts);
+      const { created } = await withDatabase(seedDemo);
       process.stdout.write(created ? 'demo data created\n' : 'demo data already present\n');
     } catch (error) {
       fail(error);
