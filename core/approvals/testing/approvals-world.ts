@@ -51,7 +51,9 @@ function asCaller(auth: AuthContext): Person['as'] {
 
 /** `sweepIntervalMs` runs the service's own escalation sweep (default 0: tests call it themselves). */
 export async function startApprovalsWorld(options: { sweepIntervalMs?: number } = {}): Promise<World> {
-  const hub = await startTestHub();
+  // The hub's own approvals service (once the module is registered) is left out: the one added
+  // below has the test clock and sweep interval, and must be the only one answering.
+  const hub = await startTestHub({ env: { HUB_SERVICES: 'gateway,accounts,jobs,outbox' } });
   let frozen: Date | null = null;
   const module = createApprovalsModule({
     sweepIntervalMs: options.sweepIntervalMs ?? 0,
