@@ -397,7 +397,7 @@ export function createApprovalsModule(options: ApprovalsOptions = {}): HubModule
         requestSchema: 'api/approvals/create-approval-rule-request',
         responseSchema: 'entities/approval-rule',
         successStatus: 201,
-        location: '/api/approval-rules/:id',
+        location: '/api/approval-rules/{id}',
       },
       {
         method: 'GET',

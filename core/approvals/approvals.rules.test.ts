@@ -271,6 +271,8 @@ describe('routes', () => {
       ['GET', '/api/approvals/:id', 'getApprovalRequest'],
       ['POST', '/api/approvals/:id/decisions', 'decideApproval'],
     ]);
+    // Where a created rule lives, filled by the gateway from the answer's id.
+    expect(routes.find((route) => route.successStatus === 201)?.location).toBe('/api/approval-rules/{id}');
     for (const route of routes) {
       expect(route).toMatchObject({ tag: 'approvals', audience: 'buyer' });
       expect(Object.keys(actions).map((name) => `approvals.${name}`)).toContain(route.action);
