@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { DEMO_STAFF } from './accounts/demo-data.ts';
 import { hubModules } from './hub-modules.ts';
+import { AccessTokens } from './platform/auth/access-tokens.ts';
 import type { RouteSpec } from './platform/http/route-spec.ts';
 import { http, logInAs, startTestHub, type TestHub } from './platform/testing/start-test-hub.ts';
 
@@ -9,7 +11,7 @@ import { http, logInAs, startTestHub, type TestHub } from './platform/testing/st
  * attempt must answer 404 — the same as for an id that does not exist — lists must not show A's
  * records, and A's rows must be byte-for-byte unchanged afterwards.
  */
-const DOMAINS = ['accounts', 'spending'];
+const DOMAINS = ['accounts', 'spending', 'approvals'];
 
 /** Routes that only ever answer about the caller themself: nothing of another tenant to aim at. */
 const CALLER_ONLY = new Set(['getCurrentPrincipal', 'listPermissions']);
@@ -25,6 +27,8 @@ interface Fixture {
   contactId: string;
   limitId: string;
   budgetId: string;
+  ruleId: string;
+  requestId: string;
 }
 
 const cny = (yuan: number) => ({ amountMinor: String(yuan * 100), currency: 'CNY' });
@@ -97,7 +101,17 @@ async function createCompany(staff: string, name: string, email: string): Promis
       mode: 'warn',
     },
   });
-  for (const answer of [company, unit, child, role, user, address, contact, limit, budget]) {
+  const rule = await http(t.baseUrl, 'POST', '/api/approval-rules', {
+    token,
+    body: {
+      name: 'Everything over ¥1',
+      priority: 1,
+      active: true,
+      condition: { field: 'orderTotal', op: 'gt', value: cny(1) },
+      steps: [{ name: 'Admin', approvers: { roles: ['buyer-admin'] }, required: 1 }],
+    },
+  });
+  for (const answer of [company, unit, child, role, user, address, contact, limit, budget, rule]) {
     if (answer.status !== 201) throw new Error(`fixture: ${answer.status} ${JSON.stringify(answer.body)}`);
   }
   return {
@@ -111,7 +125,28 @@ async function createCompany(staff: string, name: string, email: string): Promis
     contactId: contact.body.id,
     limitId: limit.body.id,
     budgetId: budget.body.id,
+    ruleId: rule.body.id,
+    requestId: await requestApproval(`p.${email}`),
   };
+}
+
+/** An approval request by a purchaser, as orders will make them (an internal mesh action). */
+async function requestApproval(purchaserEmail: string): Promise<string> {
+  const token = await logInAs(t.baseUrl, purchaserEmail, 'purchaser-pass-1');
+  const auth = await new AccessTokens(t.hub.platform.config.jwtSecret, 60).verify(token);
+  const request = (await t.hub.broker.call(
+    'approvals.request',
+    {
+      subject: { type: 'order', id: randomUUID() },
+      snapshot: {
+        total: cny(500),
+        lines: [{ sku: 'M8-BOLT', categoryIds: ['fasteners'], quantity: 100, lineTotal: cny(500) }],
+      },
+    },
+    { meta: { auth } },
+  )) as { id: string; status: string };
+  if (request.status !== 'pending') throw new Error(`fixture: approval request ${JSON.stringify(request)}`);
+  return request.id;
 }
 
 /** Company A's records as B would aim at them, per operation; every buyer route must be here. */
@@ -282,6 +317,44 @@ function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
       },
     ],
     deleteBudget: [{ method: 'DELETE', path: `/api/budgets/${target.budgetId}`, expect: 'not-found' }],
+    listApprovalRules: [{ method: 'GET', path: '/api/approval-rules', expect: 'list' }],
+    // A rule of B's own; approvers it names outside B are dropped when the rule is used.
+    createApprovalRule: [],
+    getApprovalRule: [{ method: 'GET', path: `/api/approval-rules/${target.ruleId}`, expect: 'not-found' }],
+    updateApprovalRule: [
+      {
+        method: 'PATCH',
+        path: `/api/approval-rules/${target.ruleId}`,
+        body: { active: false },
+        expect: 'not-found',
+      },
+    ],
+    deleteApprovalRule: [
+      { method: 'DELETE', path: `/api/approval-rules/${target.ruleId}`, expect: 'not-found' },
+    ],
+    listApprovalRequests: [{ method: 'GET', path: '/api/approvals', expect: 'list' }],
+    listPendingApprovals: [{ method: 'GET', path: '/api/approvals/pending', expect: 'list' }],
+    // The caller's own delegation (404 while they have none): names nothing of another tenant.
+    getApprovalDelegation: [],
+    setApprovalDelegation: [
+      {
+        method: 'PUT',
+        path: '/api/approvals/delegation',
+        body: { delegateId: target.userId, validUntil: new Date(Date.now() + 86_400_000).toISOString() },
+        expect: 'not-found',
+      },
+    ],
+    // Removes the caller's own delegation: names nothing of another tenant.
+    removeApprovalDelegation: [],
+    getApprovalRequest: [{ method: 'GET', path: `/api/approvals/${target.requestId}`, expect: 'not-found' }],
+    decideApproval: [
+      {
+        method: 'POST',
+        path: `/api/approvals/${target.requestId}/decisions`,
+        body: { decision: 'approve' },
+        expect: 'not-found',
+      },
+    ],
   };
 }
 
@@ -314,6 +387,8 @@ const idsOf = (target: Fixture) => [
   target.contactId,
   target.limitId,
   target.budgetId,
+  target.ruleId,
+  target.requestId,
 ];
 
 beforeAll(async () => {
