@@ -111,13 +111,26 @@ export async function benchPermissionCheck(): Promise<PermissionCheckFigures[]> 
   if (verified.permissions.length !== 30) throw new Error('the benchmark token must carry 30 grants');
 
   const withAuth = await loop(
-    'authorization: AccessTokens.verify (30 scoped grants) + requirePermission + permissionScope',
+    'authorization, repeat requests of a token (verified token remembered) + requirePermission + permissionScope',
     DURATION_S,
     async () => {
       const auth = await tokens.verify(token);
       const ctx = { meta: { auth } };
       requirePermission(ctx as unknown as Context, 'orders.read', 'unit');
       if (permissionScope(auth, 'returns.read') !== 'unit_tree') throw new Error('wrong scope');
+      return handler(ctx);
+    },
+  );
+  // A token seen for the first time (a fresh verifier, so nothing remembered): the signature check.
+  const secret = new Uint8Array(randomBytes(32));
+  const coldToken = await new AccessTokens(secret, 900).issue(buyer);
+  const cold = await loop(
+    'authorization, first request of a token (full HS256 verification)',
+    DURATION_S,
+    async () => {
+      const auth = await new AccessTokens(secret, 900).verify(coldToken);
+      const ctx = { meta: { auth } };
+      requirePermission(ctx as unknown as Context, 'orders.read', 'unit');
       return handler(ctx);
     },
   );
@@ -133,7 +146,7 @@ export async function benchPermissionCheck(): Promise<PermissionCheckFigures[]> 
     p50Ms: withAuth.p50Ms - baseline.p50Ms,
     p99Ms: withAuth.p99Ms - baseline.p99Ms,
   };
-  return [withAuth, baseline, overhead];
+  return [withAuth, cold, baseline, overhead];
 }
 
 if (import.meta.main) {

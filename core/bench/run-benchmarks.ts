@@ -21,6 +21,8 @@ import { migrate, selectModules } from '../hub.ts';
 import { freePort, spawnHub } from '../platform/testing/hub-process.ts';
 import { http } from '../platform/testing/start-test-hub.ts';
 import { createTestDatabase, testServers, uniqueName } from '../platform/testing/test-servers.ts';
+import { benchApprovalRules } from './approval-rules.bench.ts';
+import { benchPermissionCheck } from './permission-check.bench.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const HTTP_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -206,13 +208,16 @@ async function rawNats(): Promise<Figures[]> {
   }
 }
 
+/** Milliseconds with enough digits for sub-millisecond figures. */
+const ms = (value: number) => (value < 1 ? value.toFixed(4) : value.toFixed(2));
+
 function table(rows: Figures[]): string {
   const header = ['benchmark', 'per second', 'p50 ms', 'p99 ms', 'total', 'errors'];
   const lines = rows.map((r) => [
     r.name,
     r.perSecond.toFixed(0),
-    r.p50Ms.toFixed(2),
-    r.p99Ms.toFixed(2),
+    ms(r.p50Ms),
+    ms(r.p99Ms),
     String(r.total),
     String(r.errors),
   ]);
@@ -257,6 +262,8 @@ try {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
+const inProcess = [...(await benchApprovalRules()), ...(await benchPermissionCheck())];
+
 const mesh = await moleculerOverNats();
 const [rawRequest, rawInbox] = await rawNats();
 rows.push(mesh, rawRequest!, rawInbox!);
@@ -264,6 +271,7 @@ rows.push(mesh, rawRequest!, rawInbox!);
 process.stdout.write(
   `\nFoundation benchmarks (${DURATION_S} s each; HTTP: ${HTTP_CONNECTIONS} connections; calls: ${CALL_CONCURRENCY} in flight)\n\n${table(rows)}\n\n` +
     `Mesh overhead against raw NATS with the same reply pattern: throughput ×${(mesh.perSecond / rawInbox!.perSecond).toFixed(2)}, ` +
-    `p50 latency ×${(mesh.p50Ms / rawInbox!.p50Ms).toFixed(2)}; against request(): throughput ×${(mesh.perSecond / rawRequest!.perSecond).toFixed(2)}\n`,
+    `p50 latency ×${(mesh.p50Ms / rawInbox!.p50Ms).toFixed(2)}; against request(): throughput ×${(mesh.perSecond / rawRequest!.perSecond).toFixed(2)}\n\n` +
+    `In-process figures (one core)\n\n${table(inProcess.map((f) => ({ ...f, total: Math.round(f.perSecond), errors: 0 })))}\n`,
 );
 process.exit(0);

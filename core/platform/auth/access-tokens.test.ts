@@ -64,3 +64,21 @@ test('alg=none tokens are refused', async () => {
     code: 401,
   });
 });
+
+test('a verified token is remembered, and still refused once it expires', async () => {
+  const tokens = new AccessTokens(secret, 1);
+  const token = await tokens.issue(buyer);
+  const first = await tokens.verify(token);
+  expect(await tokens.verify(token)).toBe(first);
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  await expect(tokens.verify(token)).rejects.toMatchObject({ message: 'Access token expired' });
+});
+
+test('remembering a good token does not let a tampered copy through', async () => {
+  const tokens = new AccessTokens(secret, 60);
+  const token = await tokens.issue(buyer);
+  await tokens.verify(token);
+  const [header, payload, signature] = token.split('.');
+  const flipped = `${signature!.slice(0, -2)}${signature!.endsWith('AA') ? 'BB' : 'AA'}`;
+  await expect(tokens.verify(`${header}.${payload}.${flipped}`)).rejects.toMatchObject({ code: 401 });
+});
