@@ -62,7 +62,10 @@ describe('valid params', () => {
   });
 
   test('nested objects are checked as a whole', async () => {
-    const params = { name: 'Acme', admin: { email: 'a@acme.example', displayName: 'Ana', password: 'correct-horse-1' } };
+    const params = {
+      name: 'Acme',
+      admin: { email: 'a@acme.example', displayName: 'Ana', password: 'correct-horse-1' },
+    };
     await expect(broker.call('probe.createCompany', params)).resolves.toEqual(params);
   });
 
@@ -162,7 +165,11 @@ describe('defaults and URL coercion', () => {
     await expect(broker.call('probe.list', {})).resolves.toEqual({ limit: 50 });
     await expect(broker.call('probe.list')).resolves.toEqual({ limit: 50 });
     await expect(
-      broker.call('probe.createUser', { email: 'a@acme.example', displayName: 'Ana', password: 'correct-horse-1' }),
+      broker.call('probe.createUser', {
+        email: 'a@acme.example',
+        displayName: 'Ana',
+        password: 'correct-horse-1',
+      }),
     ).resolves.toMatchObject({ roles: [] });
   });
 
@@ -268,7 +275,12 @@ describe('hostile input is rejected quickly and without a crash', () => {
     ).toEqual([{ pointer: '/email', detail: 'must NOT have more than 254 characters' }]);
     const roles = Array.from({ length: 1_000_000 }, () => 'x');
     expect(
-      await fieldErrors('createUser', { email: 'a@acme.example', displayName: 'Ana', password: 'correct-horse-1', roles }),
+      await fieldErrors('createUser', {
+        email: 'a@acme.example',
+        displayName: 'Ana',
+        password: 'correct-horse-1',
+        roles,
+      }),
     ).toEqual([
       { pointer: '/roles', detail: 'must NOT have more than 20 items' },
       {
