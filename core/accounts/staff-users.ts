@@ -1,26 +1,12 @@
 import type { Queryable } from '../platform/database/database.ts';
 import { NotFound } from '../platform/errors/hub-errors.ts';
-import type { User } from './users.ts';
+import { toUser, USER_COLUMNS, type User } from './users.ts';
 
 /**
  * Staff users (kind `staff`, never a company). Creation goes through `prepareUser`/`insertUser`
  * in users.ts like buyers; these are the reads and changes that are staff-only.
  */
-const COLUMNS = 'id, email, display_name, kind, company_id, unit_id, roles, status, last_login_at';
-
-function toUser(row: Record<string, unknown>): User {
-  return {
-    id: row.id as string,
-    email: row.email as string,
-    displayName: row.display_name as string,
-    kind: row.kind as User['kind'],
-    companyId: (row.company_id as string | null) ?? null,
-    unitId: (row.unit_id as string | null) ?? null,
-    roles: row.roles as string[],
-    status: row.status as User['status'],
-    lastLoginAt: row.last_login_at ? new Date(row.last_login_at as string).toISOString() : null,
-  };
-}
+const COLUMNS = USER_COLUMNS;
 
 export async function findStaffUser(db: Queryable, id: string): Promise<User | undefined> {
   const { rows } = await db.query(`SELECT ${COLUMNS} FROM accounts.users WHERE kind = 'staff' AND id = $1`, [

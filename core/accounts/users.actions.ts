@@ -104,6 +104,29 @@ export function usersArea({ platform }: AccountsContext): AccountsArea {
     );
   }
 
+  /** Disable or enable a user the caller manages (never themselves, never someone above them). */
+  function changeStatus(ctx: Context<{ id: string }>, status: 'active' | 'disabled') {
+    return db.transaction(async (tx) => {
+      const {
+        auth,
+        companyId,
+        reach,
+        user: target,
+      } = await userInReach(ctx, ctx.params.id, 'users.manage', tx);
+      if (!reaches(reach, target.unitId)) throw new NotFound('User');
+      if (status === 'disabled' && target.id === auth.principalId)
+        throw new Forbidden('You cannot disable yourself');
+      await requireNotMoreThanCaller(tx, auth, companyId, target);
+      // Enabling an invited user keeps them invited: they still have to accept the invitation.
+      const user = await setUserStatus(tx, companyId, target.id, status);
+      await audit(ctx, tx, status === 'disabled' ? 'user.disabled' : 'user.enabled', user, {
+        before: { status: target.status },
+        after: { status: user.status },
+      });
+      return user;
+    });
+  }
+
   return {
     actions: {
       'users.list': {
@@ -216,47 +239,11 @@ export function usersArea({ platform }: AccountsContext): AccountsArea {
       },
       'users.disable': {
         params: schemaRef('api/common/id-params'),
-        async handler(ctx: Context<{ id: string }>) {
-          return db.transaction(async (tx) => {
-            const {
-              auth,
-              companyId,
-              reach,
-              user: target,
-            } = await userInReach(ctx, ctx.params.id, 'users.manage', tx);
-            if (!reaches(reach, target.unitId)) throw new NotFound('User');
-            if (target.id === auth.principalId) throw new Forbidden('You cannot disable yourself');
-            await requireNotMoreThanCaller(tx, auth, companyId, target);
-            const user = await setUserStatus(tx, companyId, target.id, 'disabled');
-            await audit(ctx, tx, 'user.disabled', user, {
-              before: { status: target.status },
-              after: { status: user.status },
-            });
-            return user;
-          });
-        },
+        handler: (ctx: Context<{ id: string }>) => changeStatus(ctx, 'disabled'),
       },
       'users.enable': {
         params: schemaRef('api/common/id-params'),
-        async handler(ctx: Context<{ id: string }>) {
-          return db.transaction(async (tx) => {
-            const {
-              auth,
-              companyId,
-              reach,
-              user: target,
-            } = await userInReach(ctx, ctx.params.id, 'users.manage', tx);
-            if (!reaches(reach, target.unitId)) throw new NotFound('User');
-            await requireNotMoreThanCaller(tx, auth, companyId, target);
-            const user = await setUserStatus(tx, companyId, target.id, 'active');
-            // An invited user stays invited: they still have to accept the invitation.
-            await audit(ctx, tx, 'user.enabled', user, {
-              before: { status: target.status },
-              after: { status: user.status },
-            });
-            return user;
-          });
-        },
+        handler: (ctx: Context<{ id: string }>) => changeStatus(ctx, 'active'),
       },
       'users.resetPassword': {
         params: schemaRef('api/common/id-params'),

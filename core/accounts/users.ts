@@ -38,9 +38,12 @@ export interface PreparedUser extends Omit<NewUser, 'password'> {
 export const INVITE_TTL_HOURS = 72;
 export const RESET_TTL_HOURS = 2;
 
-const COLUMNS = 'id, email, display_name, kind, company_id, unit_id, roles, status, last_login_at';
+/** The columns `toUser` reads: every user query selects exactly these. */
+export const USER_COLUMNS =
+  'id, email, display_name, kind, company_id, unit_id, roles, status, last_login_at';
+const COLUMNS = USER_COLUMNS;
 
-function toUser(row: Record<string, unknown>): User {
+export function toUser(row: Record<string, unknown>): User {
   return {
     id: row.id as string,
     email: row.email as string,
