@@ -115,7 +115,7 @@ export const STAFF_ROLES: Record<string, readonly string[]> = {
   'customer-service': ['companies.read', 'buyers.act_on_behalf', 'audit.read'],
   finance: ['companies.read', 'audit.read'],
   warehouse: ['jobs.read'],
-  'product-manager': ['companies.read'],
+  'product-manager': ['companies.read', 'catalog.manage'],
   integration: ['jobs.read', 'jobs.replay', 'jobs.admin', 'system.read', 'api-keys.manage'],
 };
 
