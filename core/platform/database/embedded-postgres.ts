@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface EmbeddedPostgres {
@@ -18,6 +19,9 @@ export interface EmbeddedPostgres {
  * `options=-c search_path=...` are therefore ignored, so the session's search_path is set here
  * once: BullMQ's PostgreSQL backend relies on it to find its unqualified tables in schema
  * `bullmq`. The hub's own tables are always schema-qualified, so they do not depend on it.
+ *
+ * Contrib extensions the migrations create (`CREATE EXTENSION pg_trgm` for catalog search) must be
+ * loaded here: PGlite bundles them but only installs the ones passed to `PGlite.create`.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
@@ -25,7 +29,7 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedPostgres> {
   const dir = path.join(dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true });
-  const db = await PGlite.create({ dataDir: dir });
+  const db = await PGlite.create({ dataDir: dir, extensions: { pg_trgm } });
   await db.exec('CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public;');
   const server = new PGLiteSocketServer({
     db,

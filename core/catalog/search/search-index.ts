@@ -1,0 +1,277 @@
+import type { Database, Queryable } from '../../platform/database/database.ts';
+import { buildTsVector, MAX_TERM_LENGTH, normalizeModel, normalizeText } from './tokenize.ts';
+
+/** The attribute kinds of the catalog's attribute definitions. */
+export type AttributeType = 'number' | 'enum' | 'text' | 'boolean' | 'range';
+
+/** One typed specification value of a product, as the catalog's product document carries it. */
+export interface SearchAttribute {
+  key: string;
+  type: AttributeType;
+  unit?: string | null;
+  /** Offered as a facet and as a filter. */
+  filterable: boolean;
+  /** number: a number (or its decimal text); enum: the option value (or several); text: text; boolean. */
+  value?: number | string | boolean | Array<string> | null;
+  /** range attributes. */
+  min?: number | string | null;
+  max?: number | string | null;
+}
+
+/**
+ * One product as search indexes it. The fields follow the catalog's `ProductDocument`
+ * (`loadProductDocument`), plus the placeholders pricing and inventory will fill.
+ */
+export interface SearchDocument {
+  id: string;
+  nameZh: string;
+  nameEn: string;
+  descriptionZh?: string | null;
+  descriptionEn?: string | null;
+  model?: string | null;
+  brand?: { id: string; name: string; nameZh?: string | null } | null;
+  /** Root first. */
+  categoryPath: Array<{ id: string; nameZh: string; nameEn: string }>;
+  skuCodes: string[];
+  attributes: SearchAttribute[];
+  /** Application scenarios (应用场景) and other keywords. */
+  scenarios?: string[];
+  lifecycle: 'draft' | 'active' | 'discontinued';
+  createdAt: string | Date;
+  updatedAt?: string | Date | null;
+  thumbnailUrl?: string | null;
+  priceMinMinor?: bigint | number | string | null;
+  currency?: string | null;
+  inStock?: boolean | null;
+}
+
+const ATTRIBUTE_KEY = /^[a-z][a-z0-9_]{0,63}$/;
+const MAX_TEXT_VALUE = 200;
+const MAX_VALUES_PER_ATTRIBUTE = 50;
+const MAX_SKUS = 1_000;
+
+interface AttributeRow {
+  key: string;
+  num: string | null;
+  text: string | null;
+}
+
+function numberText(value: unknown): string | null {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? String(n) : null;
+}
+
+function textValue(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const text = normalizeText(value, MAX_TEXT_VALUE).trim();
+  return text || null;
+}
+
+/** The narrow rows of the filterable attributes (range attributes are searchable text only). */
+export function attributeRows(attributes: SearchAttribute[]): AttributeRow[] {
+  const rows: AttributeRow[] = [];
+  const seen = new Set<string>();
+  const add = (key: string, num: string | null, text: string | null) => {
+    const id = `${key}\u0000${num ?? ''}\u0000${text ?? ''}`;
+    if ((num === null && text === null) || seen.has(id)) return;
+    seen.add(id);
+    rows.push({ key, num, text });
+  };
+  for (const attribute of attributes) {
+    if (!attribute.filterable || !ATTRIBUTE_KEY.test(attribute.key)) continue;
+    const { key, value } = attribute;
+    switch (attribute.type) {
+      case 'number':
+        add(key, numberText(value), null);
+        break;
+      case 'boolean':
+        if (typeof value === 'boolean') add(key, null, String(value));
+        break;
+      case 'enum':
+      case 'text':
+        for (const one of (Array.isArray(value) ? value : [value]).slice(0, MAX_VALUES_PER_ATTRIBUTE)) {
+          add(key, null, textValue(one));
+        }
+        break;
+      case 'range':
+        break;
+    }
+  }
+  return rows;
+}
+
+/** The text of an attribute value that goes into the index (weight C). */
+function attributeText(attribute: SearchAttribute): string {
+  const parts: string[] = [];
+  const push = (value: unknown) => {
+    if (value === null || value === undefined) return;
+    if (Array.isArray(value)) for (const one of value) push(one);
+    else if (typeof value === 'string' || typeof value === 'number') parts.push(String(value));
+  };
+  if (attribute.type === 'boolean') return '';
+  push(attribute.value);
+  push(attribute.min);
+  push(attribute.max);
+  return parts.join(' ');
+}
+
+function displayValue(attribute: SearchAttribute): unknown {
+  if (attribute.type === 'range') return { min: attribute.min ?? null, max: attribute.max ?? null };
+  return attribute.value ?? null;
+}
+
+/** The row values of one document, in the column order of `COLUMNS`. */
+function documentRow(doc: SearchDocument): unknown[] {
+  const skus = doc.skuCodes.slice(0, MAX_SKUS);
+  const terms = buildTsVector([
+    { weight: 'A', text: doc.nameZh },
+    { weight: 'A', text: doc.nameEn },
+    { weight: 'B', text: doc.model ?? '' },
+    { weight: 'B', text: skus.join(' ') },
+    { weight: 'B', text: [doc.brand?.name, doc.brand?.nameZh].filter(Boolean).join(' ') },
+    { weight: 'C', text: doc.attributes.map(attributeText).join(' ') },
+    { weight: 'C', text: doc.categoryPath.map((c) => `${c.nameZh} ${c.nameEn}`).join(' ') },
+    { weight: 'C', text: (doc.scenarios ?? []).join(' ') },
+    { weight: 'D', text: doc.descriptionZh ?? '' },
+    { weight: 'D', text: doc.descriptionEn ?? '' },
+  ]);
+  const attributes: Record<string, unknown> = {};
+  for (const attribute of doc.attributes) attributes[attribute.key] = displayValue(attribute);
+  const price =
+    doc.priceMinMinor === null || doc.priceMinMinor === undefined ? null : String(doc.priceMinMinor);
+  return [
+    doc.id,
+    terms,
+    doc.nameZh,
+    doc.nameEn,
+    doc.model ?? null,
+    doc.model ? normalizeModel(doc.model) || null : null,
+    JSON.stringify(skus),
+    JSON.stringify(skus.map(normalizeModel).filter(Boolean)),
+    doc.brand?.id ?? null,
+    doc.brand ? (doc.brand.nameZh ? `${doc.brand.name} ${doc.brand.nameZh}` : doc.brand.name) : null,
+    JSON.stringify(doc.categoryPath.map((c) => c.id)),
+    JSON.stringify(doc.categoryPath.map((c) => ({ id: c.id, nameZh: c.nameZh, nameEn: c.nameEn }))),
+    JSON.stringify(attributes),
+    doc.thumbnailUrl ?? null,
+    price,
+    doc.currency ?? null,
+    doc.inStock ?? null,
+    doc.lifecycle,
+    new Date(doc.createdAt).toISOString(),
+    doc.updatedAt ? new Date(doc.updatedAt).toISOString() : null,
+  ];
+}
+
+/**
+ * Upserts many documents with one statement per table: every column travels as one array
+ * parameter (`unnest`), so a batch of 1,000 products is three round trips, fully parameterised.
+ */
+async function writeDocuments(db: Queryable, docs: SearchDocument[]): Promise<void> {
+  if (docs.length === 0) return;
+  const rows = docs.map(documentRow);
+  const columns = rows[0]!.map((_, index) => rows.map((row) => row[index]));
+  await db.query(
+    `INSERT INTO catalog.search_documents AS d (
+       product_id, terms, name_zh, name_en, model, model_norm, sku_codes, sku_norms, brand_id,
+       brand_name, category_path, category_names, attributes, thumbnail_url, price_min_minor,
+       currency, in_stock, lifecycle, created_at, source_updated_at, indexed_at)
+     SELECT u.id, u.terms::tsvector, u.name_zh, u.name_en, u.model, u.model_norm,
+            ARRAY(SELECT jsonb_array_elements_text(u.skus::jsonb)),
+            ARRAY(SELECT jsonb_array_elements_text(u.sku_norms::jsonb)),
+            u.brand_id, u.brand_name,
+            ARRAY(SELECT jsonb_array_elements_text(u.path::jsonb))::uuid[],
+            u.path_names::jsonb, u.attributes::jsonb, u.thumbnail, u.price::bigint, u.currency,
+            u.in_stock, u.lifecycle, u.created_at, u.updated_at, now()
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                   $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[],
+                   $13::text[], $14::text[], $15::text[], $16::text[], $17::boolean[], $18::text[],
+                   $19::timestamptz[], $20::timestamptz[])
+         AS u(id, terms, name_zh, name_en, model, model_norm, skus, sku_norms, brand_id,
+              brand_name, path, path_names, attributes, thumbnail, price, currency, in_stock,
+              lifecycle, created_at, updated_at)
+     ON CONFLICT (product_id) DO UPDATE SET
+       terms = EXCLUDED.terms, name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en,
+       model = EXCLUDED.model, model_norm = EXCLUDED.model_norm, sku_codes = EXCLUDED.sku_codes,
+       sku_norms = EXCLUDED.sku_norms, brand_id = EXCLUDED.brand_id, brand_name = EXCLUDED.brand_name,
+       category_path = EXCLUDED.category_path, category_names = EXCLUDED.category_names,
+       attributes = EXCLUDED.attributes, thumbnail_url = EXCLUDED.thumbnail_url,
+       price_min_minor = EXCLUDED.price_min_minor, currency = EXCLUDED.currency,
+       in_stock = EXCLUDED.in_stock, lifecycle = EXCLUDED.lifecycle, created_at = EXCLUDED.created_at,
+       source_updated_at = EXCLUDED.source_updated_at, indexed_at = now()`,
+    columns,
+  );
+  const ids = docs.map((doc) => doc.id);
+  await db.query('DELETE FROM catalog.search_attribute_values WHERE product_id = ANY($1::uuid[])', [ids]);
+  const values = docs.flatMap((doc) => attributeRows(doc.attributes).map((row) => ({ id: doc.id, ...row })));
+  if (values.length) {
+    await db.query(
+      `INSERT INTO catalog.search_attribute_values (product_id, attribute_key, num_value, text_value)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::text[])`,
+      [
+        values.map((v) => v.id),
+        values.map((v) => v.key),
+        values.map((v) => v.num),
+        values.map((v) => v.text),
+      ],
+    );
+  }
+  await registerAttributes(db, docs);
+}
+
+/** Records (and updates when they changed) the attribute definitions the documents carry. */
+async function registerAttributes(db: Queryable, docs: SearchDocument[]): Promise<void> {
+  const byKey = new Map<string, SearchAttribute>();
+  for (const doc of docs) {
+    for (const attribute of doc.attributes) {
+      if (ATTRIBUTE_KEY.test(attribute.key)) byKey.set(attribute.key, attribute);
+    }
+  }
+  if (byKey.size === 0) return;
+  // Sorted keys: concurrent indexers lock registry rows in one order.
+  const list = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  await db.query(
+    `INSERT INTO catalog.search_facet_attributes AS f (attribute_key, type, unit, filterable)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[])
+     ON CONFLICT (attribute_key) DO UPDATE SET
+       type = EXCLUDED.type, unit = EXCLUDED.unit, filterable = EXCLUDED.filterable, updated_at = now()
+     WHERE (f.type, f.unit, f.filterable) IS DISTINCT FROM (EXCLUDED.type, EXCLUDED.unit, EXCLUDED.filterable)`,
+    [
+      list.map((a) => a.key),
+      list.map((a) => a.type),
+      list.map((a) => (a.unit ? a.unit.slice(0, MAX_TERM_LENGTH) : null)),
+      list.map((a) => a.filterable),
+    ],
+  );
+}
+
+function isDatabase(db: Queryable | Database): db is Database {
+  return typeof (db as Database).transaction === 'function';
+}
+
+/**
+ * (Re-)indexes one product: its document row, its filterable attribute values and the attribute
+ * registry, atomically. Given the pool it opens its own transaction; given a transaction client
+ * it writes inside it.
+ */
+export async function indexProduct(db: Queryable | Database, doc: SearchDocument): Promise<void> {
+  await indexProducts(db, [doc]);
+}
+
+/** Indexes many products (batches of up to 1,000 per statement). */
+export async function indexProducts(db: Queryable | Database, docs: SearchDocument[]): Promise<void> {
+  // One row per product in a statement: the last document of an id wins.
+  const unique = [...new Map(docs.map((doc) => [doc.id, doc])).values()];
+  const write = async (tx: Queryable) => {
+    for (let start = 0; start < unique.length; start += 1_000) {
+      await writeDocuments(tx, unique.slice(start, start + 1_000));
+    }
+  };
+  if (isDatabase(db)) await db.transaction(write);
+  else await write(db);
+}
+
+/** Drops a product from the index (its attribute values go with it). */
+export async function removeProduct(db: Queryable, productId: string): Promise<void> {
+  await db.query('DELETE FROM catalog.search_documents WHERE product_id = $1', [productId]);
+}
