@@ -2,12 +2,15 @@ import path from 'node:path';
 import type { ServiceSchema } from 'moleculer';
 import type { HubModule } from '../platform/hub-module.ts';
 import type { Platform } from '../platform/platform.ts';
+import { analyticsArea } from './analytics.actions.ts';
 import { attributesArea } from './attributes.actions.ts';
 import { brandsArea } from './brands.actions.ts';
 import type { CatalogArea, CatalogContext } from './catalog-area.ts';
 import { categoriesArea } from './categories.actions.ts';
+import { listsArea } from './lists.actions.ts';
 import { productsArea } from './products.actions.ts';
 import { sharedCatalogsArea } from './shared-catalogs.actions.ts';
+import { storefrontArea } from './storefront.actions.ts';
 
 /** The parts of the catalog service, each in its own file with its actions and routes. */
 const AREAS: Array<(context: CatalogContext) => CatalogArea> = [
@@ -16,6 +19,9 @@ const AREAS: Array<(context: CatalogContext) => CatalogArea> = [
   attributesArea,
   productsArea,
   sharedCatalogsArea,
+  storefrontArea,
+  listsArea,
+  analyticsArea,
 ];
 
 function build(platform: Platform): CatalogArea {
