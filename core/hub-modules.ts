@@ -1,5 +1,6 @@
 import { accountsModule } from './accounts/accounts.module.ts';
 import { approvalsModule } from './approvals/approvals.module.ts';
+import { catalogModule } from './catalog/catalog.module.ts';
 import { createGatewayModule } from './gateway/gateway.module.ts';
 import type { HubModule } from './platform/hub-module.ts';
 import { jobsModule } from './platform/jobs/jobs.module.ts';
@@ -11,6 +12,7 @@ const serviceModules: readonly HubModule[] = [
   accountsModule,
   approvalsModule,
   spendingModule,
+  catalogModule,
   jobsModule,
   outboxModule,
 ];
