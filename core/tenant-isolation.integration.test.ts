@@ -11,7 +11,7 @@ import { http, logInAs, startTestHub, type TestHub } from './platform/testing/st
  * attempt must answer 404 — the same as for an id that does not exist — lists must not show A's
  * records, and A's rows must be byte-for-byte unchanged afterwards.
  */
-const DOMAINS = ['accounts', 'spending', 'approvals'];
+const DOMAINS = ['accounts', 'spending', 'approvals', 'catalog'];
 
 /** Routes that only ever answer about the caller themself: nothing of another tenant to aim at. */
 const CALLER_ONLY = new Set(['getCurrentPrincipal', 'listPermissions']);
@@ -29,6 +29,7 @@ interface Fixture {
   budgetId: string;
   ruleId: string;
   requestId: string;
+  listId: string;
 }
 
 const cny = (yuan: number) => ({ amountMinor: String(yuan * 100), currency: 'CNY' });
@@ -111,7 +112,11 @@ async function createCompany(staff: string, name: string, email: string): Promis
       steps: [{ name: 'Admin', approvers: { roles: ['buyer-admin'] }, required: 1 }],
     },
   });
-  for (const answer of [company, unit, child, role, user, address, contact, limit, budget, rule]) {
+  const list = await http(t.baseUrl, 'POST', '/api/catalog/lists', {
+    token,
+    body: { name: `${name} spares` },
+  });
+  for (const answer of [company, unit, child, role, user, address, contact, limit, budget, rule, list]) {
     if (answer.status !== 201) throw new Error(`fixture: ${answer.status} ${JSON.stringify(answer.body)}`);
   }
   return {
@@ -127,6 +132,7 @@ async function createCompany(staff: string, name: string, email: string): Promis
     budgetId: budget.body.id,
     ruleId: rule.body.id,
     requestId: await requestApproval(`p.${email}`),
+    listId: list.body.id,
   };
 }
 
@@ -355,6 +361,36 @@ function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
         expect: 'not-found',
       },
     ],
+    listProductLists: [{ method: 'GET', path: '/api/catalog/lists', expect: 'list' }],
+    // A list of B's own: names nothing of another tenant.
+    createProductList: [],
+    getProductList: [{ method: 'GET', path: `/api/catalog/lists/${target.listId}`, expect: 'not-found' }],
+    renameProductList: [
+      {
+        method: 'PATCH',
+        path: `/api/catalog/lists/${target.listId}`,
+        body: { name: 'Hijacked' },
+        expect: 'not-found',
+      },
+    ],
+    deleteProductList: [
+      { method: 'DELETE', path: `/api/catalog/lists/${target.listId}`, expect: 'not-found' },
+    ],
+    putProductListItem: [
+      {
+        method: 'POST',
+        path: `/api/catalog/lists/${target.listId}/items`,
+        body: { skuId: randomUUID(), quantity: 1 },
+        expect: 'not-found',
+      },
+    ],
+    removeProductListItem: [
+      {
+        method: 'DELETE',
+        path: `/api/catalog/lists/${target.listId}/items/${randomUUID()}`,
+        expect: 'not-found',
+      },
+    ],
   };
 }
 
@@ -389,6 +425,7 @@ const idsOf = (target: Fixture) => [
   target.budgetId,
   target.ruleId,
   target.requestId,
+  target.listId,
 ];
 
 beforeAll(async () => {
