@@ -377,6 +377,28 @@ describe('product lists', () => {
   });
 });
 
+describe('internal actions for other domains', () => {
+  it('filter product ids and look up SKUs as the calling buyer sees them', async () => {
+    const ids = [products['gold-bolt'].id, products['east-bearing'].id, products['retired-cable'].id];
+    expect(await call('catalog.internal.visibleProductIds', { productIds: ids }, asBuyer(gold))).toEqual({
+      productIds: [products['gold-bolt'].id, products['retired-cable'].id],
+    });
+    const { items } = await call(
+      'catalog.internal.skus',
+      { codes: ['GOLD-BOLT', 'EAST-BEARING', 'RETIRED-CABLE'] },
+      asBuyer(gold),
+    );
+    expect(items.map((i: Any) => [i.code, i.orderable])).toEqual([
+      ['GOLD-BOLT', true],
+      ['RETIRED-CABLE', false],
+    ]);
+    const service = broker.getLocalService('catalog') as unknown as {
+      schema: { actions: Record<string, Any> };
+    };
+    expect(service.schema.actions['internal.skus'].visibility).toBe('public');
+  });
+});
+
 describe('sitemap.xml', () => {
   it('lists only what guests may see, escaped, with lastmod', async () => {
     const xml: string = await call('catalog.storefront.sitemap', {}, asGuest);
