@@ -243,4 +243,68 @@ describe('staff catalog actions', () => {
       await call('catalog.products.list', { limit: 50 }),
     );
   });
+
+  it('audit every change of brands, attributes and shared catalogs, and re-announce the products they touch', async () => {
+    const bossard = await call('catalog.brands.create', { slug: 'audit-brand', name: 'Audit brand' });
+    const coating = await call('catalog.attributes.create', {
+      key: 'coating',
+      nameZh: '涂层',
+      nameEn: 'Coating',
+      type: 'text',
+    });
+    const product = await call('catalog.products.create', {
+      slug: 'audited-bolt',
+      nameZh: '审计螺栓',
+      nameEn: 'Audited bolt',
+      categoryId: bolts.id,
+      brandId: bossard.id,
+      unitOfMeasure: 'pcs',
+      attributes: [{ key: 'coating', value: 'Dacromet' }],
+      skus: [{ code: 'AUDITED-1' }],
+    });
+    await call('catalog.brands.update', { id: bossard.id, nameZh: '审计品牌' });
+    await call('catalog.attributes.update', { id: coating.id, nameEn: 'Surface coating' });
+    expect(await eventsOf(product.id)).toEqual(['product.created', 'product.updated', 'product.updated']);
+    expect((await call('catalog.products.get', { id: product.id })).attributes[0].nameEn).toBe(
+      'Surface coating',
+    );
+
+    const shared = await call('catalog.catalogs.create', {
+      name: 'Audited catalog',
+      productIds: [product.id],
+      assignments: [{ kind: 'tag', value: 'audit' }],
+    });
+    assertMatchesSchema('entities/catalog-shared-catalog', shared);
+    await call('catalog.catalogs.update', { id: shared.id, description: 'for the audit' });
+    assertMatchesSchema(
+      'api/catalog/shared-catalog-list-response',
+      await call('catalog.catalogs.list', { limit: 50 }),
+    );
+    await call('catalog.catalogs.delete', { id: shared.id });
+    await call('catalog.products.delete', { id: product.id });
+    await call('catalog.brands.delete', { id: bossard.id });
+    await call('catalog.attributes.delete', { id: coating.id });
+
+    expect(await auditOf(bossard.id)).toEqual([
+      'staff:brand.created',
+      'staff:brand.updated',
+      'staff:brand.deleted',
+    ]);
+    expect(await auditOf(coating.id)).toEqual([
+      'staff:attribute.created',
+      'staff:attribute.updated',
+      'staff:attribute.deleted',
+    ]);
+    expect(await auditOf(shared.id)).toEqual([
+      'staff:shared_catalog.created',
+      'staff:shared_catalog.updated',
+      'staff:shared_catalog.deleted',
+    ]);
+    expect(await auditOf(product.id)).toEqual(['staff:product.created', 'staff:product.deleted']);
+    const { rows } = await db.query(
+      `SELECT details FROM platform.audit_log WHERE entity_id = $1 AND action = 'brand.updated'`,
+      [bossard.id],
+    );
+    expect(rows[0]!.details).toMatchObject({ before: { nameZh: null }, after: { nameZh: '审计品牌' } });
+  });
 });
