@@ -30,6 +30,19 @@ export async function userContext(db: Queryable, userId: string): Promise<UserCo
   };
 }
 
+/** What other domains decide on about a company (catalog visibility, ordering): never its profile. */
+export async function companyContext(
+  db: Queryable,
+  companyId: string,
+): Promise<{ companyId: string; status: string; tier: string | null; tags: string[] } | null> {
+  const { rows } = await db.query('SELECT id, status, tier, tags FROM accounts.companies WHERE id = $1', [
+    companyId,
+  ]);
+  return rows[0]
+    ? { companyId: rows[0].id, status: rows[0].status, tier: rows[0].tier ?? null, tags: rows[0].tags }
+    : null;
+}
+
 /** Where a unit sits: its company and the ids from the root down to it. */
 export async function unitContext(
   db: Queryable,

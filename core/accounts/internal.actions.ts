@@ -1,7 +1,7 @@
 import type { Context } from 'moleculer';
 import { schemaRef } from '../../schemas/index.ts';
 import type { AccountsArea, AccountsContext } from './accounts-area.ts';
-import { resolveApprovers, unitContext, userContext } from './approvers.ts';
+import { companyContext, resolveApprovers, unitContext, userContext } from './approvers.ts';
 
 /**
  * Mesh-only actions other domains call with ids they already hold (from the auth context or their
@@ -15,6 +15,11 @@ export function internalArea({ platform }: AccountsContext): AccountsArea {
         visibility: 'public' as const,
         params: schemaRef('api/accounts/user-context-params'),
         handler: (ctx: Context<{ userId: string }>) => userContext(db, ctx.params.userId),
+      },
+      'internal.companyContext': {
+        visibility: 'public' as const,
+        params: schemaRef('api/accounts/company-context-params'),
+        handler: (ctx: Context<{ companyId: string }>) => companyContext(db, ctx.params.companyId),
       },
       'internal.unitContext': {
         visibility: 'public' as const,

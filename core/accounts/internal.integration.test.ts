@@ -74,6 +74,22 @@ afterAll(async () => {
   await t?.stop();
 });
 
+describe('accounts.internal.companyContext', () => {
+  test('answers status, tier and tags of any company; null for unknown ids', async () => {
+    await t.hub.platform.db.query(
+      `UPDATE accounts.companies SET tier = 'gold', tags = '{vip,east}' WHERE id = $1`,
+      [otherCompanyId],
+    );
+    expect(await call('accounts.internal.companyContext', { companyId: otherCompanyId })).toEqual({
+      companyId: otherCompanyId,
+      status: 'active',
+      tier: 'gold',
+      tags: ['vip', 'east'],
+    });
+    expect(await call('accounts.internal.companyContext', { companyId: randomUUID() })).toBeNull();
+  });
+});
+
 describe('accounts.internal.unitContext', () => {
   test('answers the company and the path from the root, of any company; null for unknown units', async () => {
     const a = await createUnit(rootId, 'Unit ctx A');
@@ -246,6 +262,7 @@ describe('not reachable over HTTP', () => {
     }>;
     const internal = actions.filter((a) => a.name.startsWith('accounts.internal.'));
     expect(internal.map((a) => a.name).sort()).toEqual([
+      'accounts.internal.companyContext',
       'accounts.internal.resolveApprovers',
       'accounts.internal.unitContext',
       'accounts.internal.userContext',

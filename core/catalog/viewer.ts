@@ -1,6 +1,6 @@
 import type { Context } from 'moleculer';
 import type { HubMeta } from '../platform/auth/auth-context.ts';
-import { Forbidden, type HubError } from '../platform/errors/hub-errors.ts';
+import { Forbidden } from '../platform/errors/hub-errors.ts';
 import type { Viewer } from './visibility.ts';
 
 export type { Viewer } from './visibility.ts';
@@ -15,23 +15,16 @@ interface CompanyAnswer {
 /**
  * Who is looking at the catalog, from `ctx.meta.auth` only: no caller is a guest; staff (no
  * company) see everything; a buyer (or a company API key) sees what its company, tier and tags
- * may see. The tier and tags come from accounts, asked with the caller's own context
- * (`accounts.companies.get` answers a buyer about their own company). A buyer whose company is
- * not active is refused; one whose role cannot read the company profile is judged by company only.
+ * may see. The company's status, tier and tags come from accounts (`accounts.internal.companyContext`,
+ * mesh-only); a buyer whose company is not active is refused.
  */
 export async function viewerOf(ctx: Context): Promise<Viewer> {
   const auth = (ctx.meta as HubMeta).auth;
   if (!auth) return { kind: 'guest' };
   if (!auth.companyId) return auth.kind === 'staff' ? { kind: 'staff' } : { kind: 'guest' };
   const companyId = auth.companyId;
-  let company: CompanyAnswer | undefined;
-  try {
-    company = (await ctx.call('accounts.companies.get', { id: companyId })) as CompanyAnswer;
-  } catch (error) {
-    const status = (error as HubError).code;
-    if (!(error instanceof Error) || (status !== 404 && status !== 403)) throw error;
-  }
-  if (company && company.status !== 'active') {
+  const company = (await ctx.call('accounts.internal.companyContext', { companyId })) as CompanyAnswer | null;
+  if (!company || company.status !== 'active') {
     throw new Forbidden('Your company is not active: the catalog is not available');
   }
   return { kind: 'buyer', companyId, tier: company?.tier ?? null, tags: company?.tags ?? [] };

@@ -4,6 +4,7 @@ import { DEMO_BUYER, DEMO_STAFF, seedDemoAccounts } from '../accounts/demo-data.
 import { createRootUnit, createUnit, rootUnit, updateUnit } from '../accounts/units.ts';
 import { findUserByEmail, insertUser, prepareUser } from '../accounts/users.ts';
 import { seedDemoApprovalRules } from '../approvals/demo-data.ts';
+import { seedDemoCatalog } from '../catalog/demo-data.ts';
 import type { Database } from '../platform/database/database.ts';
 import { insertBudget } from '../spending/budgets.ts';
 import { insertLimit } from '../spending/limits.ts';
@@ -194,12 +195,15 @@ async function seedCompany(db: Database, demo: DemoCompany, staffId: string): Pr
 
 /**
  * `hub seed demo` and `hub start --demo`: the demo staff admin and two buyer companies with org
- * trees, people in every preset role and a custom one, approval rules, spending limits and a
- * budget. Running it again changes nothing.
+ * trees, people in every preset role and a custom one, approval rules, spending limits, a
+ * budget, and a demo catalog (30 products; Acme also sees the gold-tier shared catalog). Running it again changes nothing.
  */
 export async function seedDemo(db: Database): Promise<{ created: boolean }> {
   const { created } = await seedDemoAccounts(db);
   const staff = await findUserByEmail(db, DEMO_STAFF.email);
   for (const company of COMPANIES) await seedCompany(db, company, staff!.id);
+  // Acme sees the gold-tier shared catalog on top of the public products.
+  const acme = (await findUserByEmail(db, DEMO_BUYER.email))!.companyId!;
+  await seedDemoCatalog(db, { companyIds: [acme] });
   return { created };
 }
