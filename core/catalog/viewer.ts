@@ -24,7 +24,7 @@ export async function viewerOf(ctx: Context): Promise<Viewer> {
   if (!auth.companyId) return auth.kind === 'staff' ? { kind: 'staff' } : { kind: 'guest' };
   const companyId = auth.companyId;
   const company = (await ctx.call('accounts.internal.companyContext', { companyId })) as CompanyAnswer | null;
-  if (!company || company.status !== 'active') {
+  if (company?.status !== 'active') {
     throw new Forbidden('Your company is not active: the catalog is not available');
   }
   return { kind: 'buyer', companyId, tier: company?.tier ?? null, tags: company?.tags ?? [] };
