@@ -277,16 +277,22 @@ interface Flag {
 }
 
 const SORTS: Record<SearchSort, { key: string; direction: 'ASC' | 'DESC' }> = {
-  relevance: { key: 'score', direction: 'DESC' },
+  relevance: { key: '', direction: 'DESC' },
   price_asc: { key: 'COALESCE(d.price_min_minor, 9223372036854775807)', direction: 'ASC' },
   price_desc: { key: 'COALESCE(d.price_min_minor, -1)', direction: 'DESC' },
   newest: { key: '(extract(epoch FROM d.created_at) * 1000000)::bigint', direction: 'DESC' },
 };
 
-function all(flags: Flag[], except?: Flag['dimension']): string {
-  const names = flags.flatMap((flag, index) => (flag.dimension === except ? [] : [`m.f${index}`]));
+function all(
+  flags: Flag[],
+  except?: Flag['dimension'] | ((dimension: Flag['dimension']) => boolean),
+): string {
+  const skip = typeof except === 'function' ? except : (dimension: string) => dimension === except;
+  const names = flags.flatMap((flag, index) => (skip(flag.dimension) ? [] : [`m.f${index}`]));
   return names.length ? names.join(' AND ') : 'TRUE';
 }
+
+const isAttribute = (dimension: string) => dimension.startsWith('attr:');
 
 interface Row {
   total: number;
@@ -389,8 +395,10 @@ export async function searchCatalog(
         : '0';
       // Tiers: exact model / SKU (+2), word matches (1 + rank < 1, name A > codes B > specs C >
       // description D), typo-tolerant model matches only (similarity < 1).
-      score = `(${exact} + CASE WHEN ${text} THEN 1 + ts_rank('{0.1, 0.2, 0.4, 1.0}', d.terms, ${q}, 32)
-                               ELSE ${similarity} * 0.99 END)::float8`;
+      const rank = `1 + ts_rank('{0.1, 0.2, 0.4, 1.0}', d.terms, ${q}, 32)`;
+      score = fuzzy
+        ? `(${exact} + CASE WHEN ${text} THEN ${rank} ELSE ${similarity} * 0.99 END)::float8`
+        : `(${exact} + ${rank})::float8`;
     }
   }
 
@@ -404,7 +412,9 @@ export async function searchCatalog(
     if (filter.max !== undefined) conditions.push(`a.num_value <= ${p.add(filter.max, 'numeric')}`);
     flags.push({
       dimension: `attr:${filter.key}`,
-      sql: `EXISTS (SELECT 1 FROM catalog.search_attribute_values a WHERE ${conditions.join(' AND ')})`,
+      // OFFSET 0 keeps this a per-row index probe: the planner would otherwise hash every value
+      // of the attribute in the whole catalog.
+      sql: `EXISTS (SELECT 1 FROM catalog.search_attribute_values a WHERE ${conditions.join(' AND ')} OFFSET 0)`,
     });
   }
   if (n.price) {
@@ -420,13 +430,15 @@ export async function searchCatalog(
   }
 
   const sort = SORTS[n.sort];
+  // Relevance sorts by the score itself (computed once per row).
+  const sortColumn = n.sort === 'relevance' ? 'score' : 'sort_key';
   let keyset = 'TRUE';
   if (cursor) {
     const k = p.add(cursor.k, n.sort === 'relevance' ? 'float8' : 'bigint');
     const id = p.add(cursor.id, 'uuid');
-    keyset = `(m.sort_key ${sort.direction === 'DESC' ? '<' : '>'} ${k} OR (m.sort_key = ${k} AND m.product_id > ${id}))`;
+    keyset = `(r.${sortColumn} ${sort.direction === 'DESC' ? '<' : '>'} ${k} OR (r.${sortColumn} = ${k} AND r.product_id > ${id}))`;
   }
-  const order = `m.sort_key ${sort.direction}, m.product_id`;
+  const order = `r.${sortColumn} ${sort.direction}, r.product_id`;
   const limit = p.add(n.limit, 'int');
 
   // Attribute facets: every filterable attribute with every filter but its own.
@@ -447,14 +459,14 @@ export async function searchCatalog(
   const sql = `
 WITH m AS MATERIALIZED (
   SELECT d.product_id, d.brand_id, d.brand_name, d.category_path, d.category_names, d.price_min_minor,
-         d.in_stock, ${score} AS score, ${sort.key === 'score' ? score : sort.key} AS sort_key
+         d.in_stock${sortColumn === 'sort_key' ? `, ${sort.key} AS sort_key` : ''}
          ${flags.map((flag, index) => `, COALESCE(${flag.sql}, FALSE) AS f${index}`).join('')}
     FROM catalog.search_documents d
    WHERE ${where.join('\n     AND ')}
 ),
 av AS (
   SELECT a.attribute_key AS key, f.type, f.unit, a.num_value, a.text_value
-    FROM m
+    FROM (SELECT * FROM m WHERE ${all(flags, isAttribute)}) m
     JOIN catalog.search_attribute_values a ON a.product_id = m.product_id
     JOIN catalog.search_facet_attributes f ON f.attribute_key = a.attribute_key AND f.filterable
    WHERE ${attributeCondition}
@@ -483,8 +495,11 @@ SELECT
             'k', pg.sort_key::text, 'priceMinor', d.price_min_minor::text, 'currency', d.currency,
             'inStock', d.in_stock, 'categoryId', d.category_path[cardinality(d.category_path)])
           ORDER BY pg.sort_key ${sort.direction}, pg.product_id), '[]')
-     FROM (SELECT m.product_id, m.score, m.sort_key FROM m
-            WHERE ${all(flags)} AND ${keyset}
+     FROM (SELECT r.product_id, r.score, r.${sortColumn} AS sort_key
+             FROM (SELECT m.product_id, ${score} AS score${sortColumn === 'sort_key' ? ', m.sort_key' : ''}
+                     FROM m JOIN catalog.search_documents d ON d.product_id = m.product_id
+                    WHERE ${all(flags)} OFFSET 0) r
+            WHERE ${keyset}
             ORDER BY ${order} LIMIT ${limit}) pg
      JOIN catalog.search_documents d ON d.product_id = pg.product_id) AS page,
   (SELECT COALESCE(json_agg(json_build_object('id', b.brand_id, 'name', b.name, 'count', b.n)

@@ -108,7 +108,8 @@ function attributeText(attribute: SearchAttribute): string {
     if (Array.isArray(value)) for (const one of value) push(one);
     else if (typeof value === 'string' || typeof value === 'number') parts.push(String(value));
   };
-  if (attribute.type === 'boolean') return '';
+  // Numbers are found through range filters, not words: `123.4 g` as terms would only be noise.
+  if (attribute.type === 'boolean' || attribute.type === 'number' || attribute.type === 'range') return '';
   push(attribute.value);
   push(attribute.min);
   push(attribute.max);
@@ -120,7 +121,15 @@ function displayValue(attribute: SearchAttribute): unknown {
   return attribute.value ?? null;
 }
 
-/** The row values of one document, in the column order of `COLUMNS`. */
+/**
+ * A PostgreSQL array literal (`{"a","b \"c\""}`) of text values: one bind parameter per row
+ * carries a whole array through `unnest`, parsed by the server's array input, never as SQL.
+ */
+function arrayLiteral(values: string[]): string {
+  return `{${values.map((value) => `"${value.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
+
+/** The row values of one document, in the column order of the INSERT below. */
 function documentRow(doc: SearchDocument): unknown[] {
   const skus = doc.skuCodes.slice(0, MAX_SKUS);
   const terms = buildTsVector([
@@ -135,8 +144,11 @@ function documentRow(doc: SearchDocument): unknown[] {
     { weight: 'D', text: doc.descriptionZh ?? '' },
     { weight: 'D', text: doc.descriptionEn ?? '' },
   ]);
+  // The filterable values, typed, beside their narrow rows (the row stays small for the heap scan).
   const attributes: Record<string, unknown> = {};
-  for (const attribute of doc.attributes) attributes[attribute.key] = displayValue(attribute);
+  for (const attribute of doc.attributes) {
+    if (attribute.filterable) attributes[attribute.key] = displayValue(attribute);
+  }
   const price =
     doc.priceMinMinor === null || doc.priceMinMinor === undefined ? null : String(doc.priceMinMinor);
   return [
@@ -146,11 +158,11 @@ function documentRow(doc: SearchDocument): unknown[] {
     doc.nameEn,
     doc.model ?? null,
     doc.model ? normalizeModel(doc.model) || null : null,
-    JSON.stringify(skus),
-    JSON.stringify(skus.map(normalizeModel).filter(Boolean)),
+    arrayLiteral(skus),
+    arrayLiteral(skus.map(normalizeModel).filter(Boolean)),
     doc.brand?.id ?? null,
     doc.brand ? (doc.brand.nameZh ? `${doc.brand.name} ${doc.brand.nameZh}` : doc.brand.name) : null,
-    JSON.stringify(doc.categoryPath.map((c) => c.id)),
+    arrayLiteral(doc.categoryPath.map((c) => c.id)),
     JSON.stringify(doc.categoryPath.map((c) => ({ id: c.id, nameZh: c.nameZh, nameEn: c.nameEn }))),
     JSON.stringify(attributes),
     doc.thumbnailUrl ?? null,
@@ -177,10 +189,7 @@ async function writeDocuments(db: Queryable, docs: SearchDocument[]): Promise<vo
        brand_name, category_path, category_names, attributes, thumbnail_url, price_min_minor,
        currency, in_stock, lifecycle, created_at, source_updated_at, indexed_at)
      SELECT u.id, u.terms::tsvector, u.name_zh, u.name_en, u.model, u.model_norm,
-            ARRAY(SELECT jsonb_array_elements_text(u.skus::jsonb)),
-            ARRAY(SELECT jsonb_array_elements_text(u.sku_norms::jsonb)),
-            u.brand_id, u.brand_name,
-            ARRAY(SELECT jsonb_array_elements_text(u.path::jsonb))::uuid[],
+            u.skus::text[], u.sku_norms::text[], u.brand_id, u.brand_name, u.path::uuid[],
             u.path_names::jsonb, u.attributes::jsonb, u.thumbnail, u.price::bigint, u.currency,
             u.in_stock, u.lifecycle, u.created_at, u.updated_at, now()
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -271,7 +280,12 @@ export async function indexProducts(db: Queryable | Database, docs: SearchDocume
   else await write(db);
 }
 
-/** Drops a product from the index (its attribute values go with it). */
-export async function removeProduct(db: Queryable, productId: string): Promise<void> {
-  await db.query('DELETE FROM catalog.search_documents WHERE product_id = $1', [productId]);
+/** Drops a product from the index with its attribute values. */
+export async function removeProduct(db: Queryable | Database, productId: string): Promise<void> {
+  const remove = async (tx: Queryable) => {
+    await tx.query('DELETE FROM catalog.search_attribute_values WHERE product_id = $1', [productId]);
+    await tx.query('DELETE FROM catalog.search_documents WHERE product_id = $1', [productId]);
+  };
+  if (isDatabase(db)) await db.transaction(remove);
+  else await remove(db);
 }

@@ -112,10 +112,20 @@ export function bigrams(run: string): string[] {
   return out;
 }
 
+/**
+ * The singular of a plural-looking English word (`bolts` → `bolt`, `assemblies` → `assembly`),
+ * else the word. Applied alike to the index and to queries, so a wrong guess costs nothing.
+ */
+export function singular(word: string): string {
+  if (word.length < 4 || !/^[a-z]+s$/.test(word) || word.endsWith('ss')) return word;
+  if (word.endsWith('ies') && word.length >= 5) return `${word.slice(0, -3)}y`;
+  return word.slice(0, -1);
+}
+
 function tokenTerms(token: Token): string[] {
   switch (token.kind) {
     case 'word':
-      return [token.text];
+      return [token.text, singular(token.text)];
     case 'code':
       return codeTerms(token);
     case 'cjk': {
@@ -162,14 +172,22 @@ const PREFIX_MIN_CODE = 4;
 const FUZZY_MIN = 4;
 const ONLY_CODE_CHARS = new RegExp(`^(?:${WORD_CHAR}|${SEPARATOR}|\\s)+$`, 'u');
 
-function clauseOf(token: Token): QueryClause {
+/**
+ * Words match whole (in their singular), except the last word of the query, which may be the
+ * start of a longer one (typing ahead: `bear` finds `bearing`). Prefixes of frequent words are
+ * expensive in the GIN index, hence only the last. Codes of four characters or more always
+ * match as prefixes (`din933m8` finds `DIN933M8X30A2`); codes are rare terms, so that is cheap.
+ */
+function clauseOf(token: Token, last: boolean): QueryClause {
   switch (token.kind) {
-    case 'word':
+    case 'word': {
+      const term = singular(token.text);
       return {
         token: token.text,
         kind: 'word',
-        anyOf: [[{ term: token.text, prefix: token.text.length >= PREFIX_MIN_WORD }]],
+        anyOf: [[{ term, prefix: last && term.length >= PREFIX_MIN_WORD }]],
       };
+    }
     case 'code': {
       const whole = [{ term: token.text, prefix: token.text.length >= PREFIX_MIN_CODE }];
       if (token.parts.length < 2) return { token: token.text, kind: 'code', anyOf: [whole] };
@@ -190,12 +208,13 @@ export function parseQuery(query: string): ParsedQuery {
   const text = normalizeText(query, MAX_QUERY_LENGTH).replace(/\s+/g, ' ').trim();
   const seen = new Set<string>();
   const clauses: QueryClause[] = [];
-  for (const token of scan(text)) {
+  const tokens = scan(text);
+  tokens.forEach((token, index) => {
     const key = `${token.kind}:${token.text}`;
-    if (seen.has(key)) continue;
+    if (seen.has(key)) return;
     seen.add(key);
-    clauses.push(clauseOf(token));
-  }
+    clauses.push(clauseOf(token, index === tokens.length - 1));
+  });
   const codes = clauses.filter((clause) => clause.kind === 'code');
   const exact = ONLY_CODE_CHARS.test(text) && HAS_DIGIT.test(text) ? normalizeModel(text) : '';
   const fuzzy = codes
