@@ -136,7 +136,9 @@ describe('facets', () => {
     expect(facet('material')).toEqual({
       key: 'material',
       type: 'enum',
-      values: [{ value: 'stainless', count: 4 }],
+      nameZh: '材质',
+      nameEn: 'Material',
+      values: [{ value: 'stainless', labelZh: '不锈钢', labelEn: 'Stainless steel', count: 4 }],
       more: false,
     });
     expect(facet('grade')).toMatchObject({ type: 'text', values: [{ value: 'A2-70', count: 4 }] });
@@ -144,6 +146,8 @@ describe('facets', () => {
     expect(facet('diameter')).toEqual({
       key: 'diameter',
       type: 'number',
+      nameZh: null,
+      nameEn: null,
       unit: 'mm',
       min: 8,
       max: 12,
@@ -249,33 +253,40 @@ describe('facets', () => {
         { key: 'thickness', type: 'number' as const, unit: 'mm', filterable: true, value: i * 10 },
       ],
     }));
-    for (const doc of extra) {
-      await database.db.query(
-        `INSERT INTO catalog.products (id, slug, name_zh, name_en, category_id, unit_of_measure, lifecycle, is_public)
+    try {
+      for (const doc of extra) {
+        await database.db.query(
+          `INSERT INTO catalog.products (id, slug, name_zh, name_en, category_id, unit_of_measure, lifecycle, is_public)
          VALUES ($1, $2, '测试垫圈', 'Test washer', $3, 'pcs', 'active', true)`,
-        [doc.id, `tw-${doc.model!.toLowerCase()}`, categories.nuts.id],
+          [doc.id, `tw-${doc.model!.toLowerCase()}`, categories.nuts.id],
+        );
+        await database.db.query(`INSERT INTO catalog.product_visibility VALUES ($1, 'public')`, [doc.id]);
+        await indexProduct(database.db, doc);
+      }
+      const result = await search({ q: '垫圈' });
+      expect(result.total).toBe(12);
+      expect(result.facets.attributes.find((f) => f.key === 'thickness')).toEqual({
+        key: 'thickness',
+        type: 'number',
+        nameZh: null,
+        nameEn: null,
+        unit: 'mm',
+        min: 0,
+        max: 110,
+        count: 12,
+        buckets: [
+          { from: 0, to: 22, count: 3 },
+          { from: 22, to: 44, count: 2 },
+          { from: 44, to: 66, count: 2 },
+          { from: 66, to: 88, count: 2 },
+          { from: 88, to: 110, count: 3 },
+        ],
+      });
+    } finally {
+      await database.db.query(
+        `DELETE FROM catalog.product_visibility WHERE product_id::text LIKE '%-8777-%'`,
       );
-      await database.db.query(`INSERT INTO catalog.product_visibility VALUES ($1, 'public')`, [doc.id]);
-      await indexProduct(database.db, doc);
     }
-    const result = await search({ q: '垫圈' });
-    expect(result.total).toBe(12);
-    expect(result.facets.attributes.find((f) => f.key === 'thickness')).toEqual({
-      key: 'thickness',
-      type: 'number',
-      unit: 'mm',
-      min: 0,
-      max: 110,
-      count: 12,
-      buckets: [
-        { from: 0, to: 22, count: 3 },
-        { from: 22, to: 44, count: 2 },
-        { from: 44, to: 66, count: 2 },
-        { from: 66, to: 88, count: 2 },
-        { from: 88, to: 110, count: 3 },
-      ],
-    });
-    await database.db.query(`DELETE FROM catalog.product_visibility WHERE product_id::text LIKE '%-8777-%'`);
   });
 });
 

@@ -72,6 +72,9 @@ export interface SearchItem {
 
 export interface ValueCount {
   value: string;
+  /** An enum option's names. */
+  labelZh: string | null;
+  labelEn: string | null;
   count: number;
 }
 
@@ -82,10 +85,19 @@ export interface NumberBucket {
 }
 
 export type AttributeFacet =
-  | { key: string; type: 'enum' | 'text' | 'boolean'; values: ValueCount[]; more: boolean }
+  | {
+      key: string;
+      type: 'enum' | 'text' | 'boolean';
+      nameZh: string | null;
+      nameEn: string | null;
+      values: ValueCount[];
+      more: boolean;
+    }
   | {
       key: string;
       type: 'number';
+      nameZh: string | null;
+      nameEn: string | null;
       unit: string | null;
       min: number;
       max: number;
@@ -315,10 +327,13 @@ interface Row {
   }>;
   brands: Array<{ id: string; name: string | null; count: number }>;
   categories: Array<{ id: string; names: { nameZh?: string; nameEn?: string } | null; count: number }>;
+  facet_names: Array<{ key: string; nameZh: string | null; nameEn: string | null }>;
   text_facets: Array<{
     key: string;
     type: 'enum' | 'text' | 'boolean';
     value: string;
+    labelZh: string | null;
+    labelEn: string | null;
     count: number;
     distinct: number;
   }>;
@@ -465,13 +480,13 @@ WITH m AS MATERIALIZED (
    WHERE ${where.join('\n     AND ')}
 ),
 av AS (
-  SELECT a.attribute_key AS key, f.type, f.unit, a.num_value, a.text_value
+  SELECT m.product_id, a.attribute_key AS key, f.type, f.unit, a.num_value, a.text_value
     FROM (SELECT * FROM m WHERE ${all(flags, isAttribute)}) m
     JOIN catalog.search_attribute_values a ON a.product_id = m.product_id
     JOIN catalog.search_facet_attributes f ON f.attribute_key = a.attribute_key AND f.filterable
    WHERE ${attributeCondition}
   UNION ALL
-  SELECT ${priceKey}, 'number', NULL, m.price_min_minor::numeric, NULL
+  SELECT m.product_id, ${priceKey}, 'number', NULL, m.price_min_minor::numeric, NULL
     FROM m WHERE m.price_min_minor IS NOT NULL AND ${all(flags, 'price')}
 ),
 keys AS (
@@ -479,11 +494,11 @@ keys AS (
    ORDER BY (key = ${priceKey}) DESC, n DESC, key LIMIT ${facetAttributes}
 ),
 nums AS (
-  SELECT av.key, av.unit, av.num_value FROM av JOIN keys USING (key) WHERE av.num_value IS NOT NULL
+  SELECT av.product_id, av.key, av.unit, av.num_value FROM av JOIN keys USING (key) WHERE av.num_value IS NOT NULL
 ),
 num_stats AS (
   SELECT key, min(unit) AS unit, min(num_value) AS lo, max(num_value) AS hi,
-         count(DISTINCT num_value)::int AS distinct_values, count(*)::int AS n
+         count(DISTINCT num_value)::int AS distinct_values, count(DISTINCT product_id)::int AS n
     FROM nums GROUP BY key
 )
 SELECT
@@ -515,21 +530,26 @@ SELECT
             WHERE cardinality(m.category_path) > ${childIndex} AND ${all(flags)}
             GROUP BY 1 ORDER BY n DESC, 1 LIMIT ${p.add(SEARCH_LIMITS.facetCategories, 'int')}) c) AS categories,
   (SELECT COALESCE(json_agg(json_build_object('key', t.key, 'type', t.type, 'value', t.text_value,
+                                              'labelZh', f.labels -> t.text_value ->> 'zh',
+                                              'labelEn', f.labels -> t.text_value ->> 'en',
                                               'count', t.n, 'distinct', t.distinct_values)
                             ORDER BY t.key, t.n DESC, t.text_value), '[]')
      FROM (SELECT g.*, row_number() OVER (PARTITION BY g.key ORDER BY g.n DESC, g.text_value) AS r,
                   count(*) OVER (PARTITION BY g.key)::int AS distinct_values
-             FROM (SELECT av.key, min(av.type) AS type, av.text_value, count(*)::int AS n
+             FROM (SELECT av.key, min(av.type) AS type, av.text_value, count(DISTINCT av.product_id)::int AS n
                      FROM av JOIN keys USING (key)
                     WHERE av.text_value IS NOT NULL GROUP BY av.key, av.text_value) g) t
+     LEFT JOIN catalog.search_facet_attributes f ON f.attribute_key = t.key
     WHERE t.r <= ${facetValues}) AS text_facets,
+  (SELECT COALESCE(json_agg(json_build_object('key', f.attribute_key, 'nameZh', f.name_zh, 'nameEn', f.name_en)), '[]')
+     FROM catalog.search_facet_attributes f JOIN keys ON keys.key = f.attribute_key) AS facet_names,
   (SELECT COALESCE(json_agg(json_build_object('key', s.key, 'unit', s.unit, 'lo', s.lo, 'hi', s.hi,
                                               'distinct', s.distinct_values, 'count', s.n) ORDER BY s.key), '[]')
      FROM num_stats s) AS number_stats,
   (SELECT COALESCE(json_agg(json_build_object('key', b.key, 'from', b.lo, 'to', b.hi, 'count', b.n)
                             ORDER BY b.key, b.lo), '[]')
-     FROM (SELECT x.key, min(x.lo)::float8 AS lo, max(x.hi)::float8 AS hi, count(*)::int AS n
-             FROM (SELECT nums.key,
+     FROM (SELECT x.key, min(x.lo)::float8 AS lo, max(x.hi)::float8 AS hi, count(DISTINCT x.product_id)::int AS n
+             FROM (SELECT nums.product_id, nums.key,
                           CASE WHEN s.distinct_values <= ${exactBuckets} THEN nums.num_value
                                ELSE s.lo + (s.hi - s.lo) * (LEAST(width_bucket(nums.num_value, s.lo, s.hi, ${bucketCount}), ${bucketCount}) - 1) / ${bucketCount}
                           END AS lo,
@@ -593,12 +613,17 @@ function shape(n: Normalised, row: Row, cursor: Cursor | null, fingerprint: stri
     list.push({ from: Number(b.from), to: Number(b.to), count: b.count });
     buckets.set(b.key, list);
   }
+  const names = new Map(row.facet_names.map((f) => [f.key, f]));
+  const nameZh = (key: string) => names.get(key)?.nameZh ?? null;
+  const nameEn = (key: string) => names.get(key)?.nameEn ?? null;
   const attributes: AttributeFacet[] = [];
   for (const s of row.number_stats) {
     if (s.key === PRICE_KEY) continue;
     attributes.push({
       key: s.key,
       type: 'number',
+      nameZh: nameZh(s.key),
+      nameEn: nameEn(s.key),
       unit: s.unit,
       min: Number(s.lo),
       max: Number(s.hi),
@@ -610,10 +635,17 @@ function shape(n: Normalised, row: Row, cursor: Cursor | null, fingerprint: stri
   for (const t of row.text_facets) {
     let facet = textFacets.get(t.key);
     if (!facet) {
-      facet = { key: t.key, type: t.type, values: [], more: t.distinct > SEARCH_LIMITS.facetValues };
+      facet = {
+        key: t.key,
+        type: t.type,
+        nameZh: nameZh(t.key),
+        nameEn: nameEn(t.key),
+        values: [],
+        more: t.distinct > SEARCH_LIMITS.facetValues,
+      };
       textFacets.set(t.key, facet);
     }
-    facet.values.push({ value: t.value, count: t.count });
+    facet.values.push({ value: t.value, labelZh: t.labelZh, labelEn: t.labelEn, count: t.count });
   }
   attributes.push(...textFacets.values());
   attributes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

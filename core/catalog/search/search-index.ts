@@ -16,6 +16,11 @@ export interface SearchAttribute {
   /** range attributes. */
   min?: number | string | null;
   max?: number | string | null;
+  /** The attribute's names (facet labels). */
+  nameZh?: string | null;
+  nameEn?: string | null;
+  /** An enum option's names. */
+  label?: { zh: string; en: string } | null;
 }
 
 /**
@@ -34,6 +39,8 @@ export interface SearchDocument {
   categoryPath: Array<{ id: string; nameZh: string; nameEn: string }>;
   skuCodes: string[];
   attributes: SearchAttribute[];
+  /** The SKUs' variant values (size, material, ...): searchable and filterable like attributes. */
+  variants?: SearchAttribute[];
   /** Application scenarios (应用场景) and other keywords. */
   scenarios?: string[];
   lifecycle: 'draft' | 'active' | 'discontinued';
@@ -100,6 +107,11 @@ export function attributeRows(attributes: SearchAttribute[]): AttributeRow[] {
   return rows;
 }
 
+/** The product's own values, then its SKUs' variant values. */
+function allAttributes(doc: SearchDocument): SearchAttribute[] {
+  return doc.variants?.length ? [...doc.attributes, ...doc.variants] : doc.attributes;
+}
+
 /** The text of an attribute value that goes into the index (weight C). */
 function attributeText(attribute: SearchAttribute): string {
   const parts: string[] = [];
@@ -111,8 +123,8 @@ function attributeText(attribute: SearchAttribute): string {
   // Numbers are found through range filters, not words: `123.4 g` as terms would only be noise.
   if (attribute.type === 'boolean' || attribute.type === 'number' || attribute.type === 'range') return '';
   push(attribute.value);
-  push(attribute.min);
-  push(attribute.max);
+  push(attribute.label?.zh);
+  push(attribute.label?.en);
   return parts.join(' ');
 }
 
@@ -138,7 +150,7 @@ function documentRow(doc: SearchDocument): unknown[] {
     { weight: 'B', text: doc.model ?? '' },
     { weight: 'B', text: skus.join(' ') },
     { weight: 'B', text: [doc.brand?.name, doc.brand?.nameZh].filter(Boolean).join(' ') },
-    { weight: 'C', text: doc.attributes.map(attributeText).join(' ') },
+    { weight: 'C', text: allAttributes(doc).map(attributeText).join(' ') },
     { weight: 'C', text: doc.categoryPath.map((c) => `${c.nameZh} ${c.nameEn}`).join(' ') },
     { weight: 'C', text: (doc.scenarios ?? []).join(' ') },
     { weight: 'D', text: doc.descriptionZh ?? '' },
@@ -181,9 +193,9 @@ function documentRow(doc: SearchDocument): unknown[] {
  */
 async function writeDocuments(db: Queryable, docs: SearchDocument[]): Promise<void> {
   if (docs.length === 0) return;
-  const rows = docs.map(documentRow);
-  const columns = rows[0]!.map((_, index) => rows.map((row) => row[index]));
-  await db.query(
+  const table = docs.map(documentRow);
+  const columns = table[0]!.map((_, index) => table.map((row) => row[index]));
+  const { rows } = await db.query(
     `INSERT INTO catalog.search_documents AS d (
        product_id, terms, name_zh, name_en, model, model_norm, sku_codes, sku_norms, brand_id,
        brand_name, category_path, category_names, attributes, thumbnail_url, price_min_minor,
@@ -207,12 +219,21 @@ async function writeDocuments(db: Queryable, docs: SearchDocument[]): Promise<vo
        attributes = EXCLUDED.attributes, thumbnail_url = EXCLUDED.thumbnail_url,
        price_min_minor = EXCLUDED.price_min_minor, currency = EXCLUDED.currency,
        in_stock = EXCLUDED.in_stock, lifecycle = EXCLUDED.lifecycle, created_at = EXCLUDED.created_at,
-       source_updated_at = EXCLUDED.source_updated_at, indexed_at = now()`,
+       source_updated_at = EXCLUDED.source_updated_at, indexed_at = now()
+     -- A document older than the indexed one (two re-indexes racing) never overwrites it.
+     WHERE d.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL
+        OR EXCLUDED.source_updated_at >= d.source_updated_at
+     RETURNING d.product_id`,
     columns,
   );
-  const ids = docs.map((doc) => doc.id);
+  const written = new Set(rows.map((row) => row.product_id as string));
+  const fresh = docs.filter((doc) => written.has(doc.id));
+  if (fresh.length === 0) return;
+  const ids = fresh.map((doc) => doc.id);
   await db.query('DELETE FROM catalog.search_attribute_values WHERE product_id = ANY($1::uuid[])', [ids]);
-  const values = docs.flatMap((doc) => attributeRows(doc.attributes).map((row) => ({ id: doc.id, ...row })));
+  const values = fresh.flatMap((doc) =>
+    attributeRows(allAttributes(doc)).map((row) => ({ id: doc.id, ...row })),
+  );
   if (values.length) {
     await db.query(
       `INSERT INTO catalog.search_attribute_values (product_id, attribute_key, num_value, text_value)
@@ -225,31 +246,55 @@ async function writeDocuments(db: Queryable, docs: SearchDocument[]): Promise<vo
       ],
     );
   }
-  await registerAttributes(db, docs);
+  await registerAttributes(db, fresh);
 }
 
 /** Records (and updates when they changed) the attribute definitions the documents carry. */
 async function registerAttributes(db: Queryable, docs: SearchDocument[]): Promise<void> {
-  const byKey = new Map<string, SearchAttribute>();
+  const byKey = new Map<
+    string,
+    { attribute: SearchAttribute; labels: Record<string, { zh: string; en: string }> }
+  >();
   for (const doc of docs) {
-    for (const attribute of doc.attributes) {
-      if (ATTRIBUTE_KEY.test(attribute.key)) byKey.set(attribute.key, attribute);
+    for (const attribute of allAttributes(doc)) {
+      if (!ATTRIBUTE_KEY.test(attribute.key)) continue;
+      const entry = byKey.get(attribute.key) ?? { attribute, labels: {} };
+      entry.attribute = attribute;
+      const value = textValue(attribute.value);
+      if (attribute.type === 'enum' && attribute.label && value !== null) {
+        entry.labels[value] = {
+          zh: normalizeText(attribute.label.zh, MAX_TEXT_VALUE),
+          en: normalizeText(attribute.label.en, MAX_TEXT_VALUE),
+        };
+      }
+      byKey.set(attribute.key, entry);
     }
   }
   if (byKey.size === 0) return;
   // Sorted keys: concurrent indexers lock registry rows in one order.
-  const list = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  const list = [...byKey.values()].sort((a, b) => (a.attribute.key < b.attribute.key ? -1 : 1));
+  const name = (text: string | null | undefined) => (text ? normalizeText(text, MAX_TEXT_VALUE) : null);
   await db.query(
-    `INSERT INTO catalog.search_facet_attributes AS f (attribute_key, type, unit, filterable)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[])
+    `INSERT INTO catalog.search_facet_attributes AS f (attribute_key, type, unit, filterable, name_zh, name_en, labels)
+     SELECT k, t, u, fl, nz, ne, l::jsonb
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[])
+         AS x(k, t, u, fl, nz, ne, l)
      ON CONFLICT (attribute_key) DO UPDATE SET
-       type = EXCLUDED.type, unit = EXCLUDED.unit, filterable = EXCLUDED.filterable, updated_at = now()
-     WHERE (f.type, f.unit, f.filterable) IS DISTINCT FROM (EXCLUDED.type, EXCLUDED.unit, EXCLUDED.filterable)`,
+       type = EXCLUDED.type, unit = EXCLUDED.unit, filterable = EXCLUDED.filterable,
+       name_zh = COALESCE(EXCLUDED.name_zh, f.name_zh), name_en = COALESCE(EXCLUDED.name_en, f.name_en),
+       labels = f.labels || EXCLUDED.labels, updated_at = now()
+     WHERE (f.type, f.unit, f.filterable) IS DISTINCT FROM (EXCLUDED.type, EXCLUDED.unit, EXCLUDED.filterable)
+        OR (EXCLUDED.name_zh IS NOT NULL AND EXCLUDED.name_zh IS DISTINCT FROM f.name_zh)
+        OR (EXCLUDED.name_en IS NOT NULL AND EXCLUDED.name_en IS DISTINCT FROM f.name_en)
+        OR NOT f.labels @> EXCLUDED.labels`,
     [
-      list.map((a) => a.key),
-      list.map((a) => a.type),
-      list.map((a) => (a.unit ? a.unit.slice(0, MAX_TERM_LENGTH) : null)),
-      list.map((a) => a.filterable),
+      list.map((e) => e.attribute.key),
+      list.map((e) => e.attribute.type),
+      list.map((e) => (e.attribute.unit ? e.attribute.unit.slice(0, MAX_TERM_LENGTH) : null)),
+      list.map((e) => e.attribute.filterable),
+      list.map((e) => name(e.attribute.nameZh)),
+      list.map((e) => name(e.attribute.nameEn)),
+      list.map((e) => JSON.stringify(e.labels)),
     ],
   );
 }

@@ -48,11 +48,20 @@ const num = (key: string, value: number, unit = 'mm'): SearchAttribute => ({
   filterable: true,
   value,
 });
+const MATERIALS: Record<string, { zh: string; en: string }> = {
+  stainless: { zh: '不锈钢', en: 'Stainless steel' },
+  carbon: { zh: '碳钢', en: 'Carbon steel' },
+  'chrome steel': { zh: '铬钢', en: 'Chrome steel' },
+  resin: { zh: '树脂', en: 'Resin' },
+};
 const material = (value: string): SearchAttribute => ({
   key: 'material',
   type: 'enum',
   filterable: true,
   value,
+  nameZh: '材质',
+  nameEn: 'Material',
+  label: MATERIALS[value] ?? null,
 });
 const grade = (value: string): SearchAttribute => ({ key: 'grade', type: 'text', filterable: true, value });
 const note = (value: string): SearchAttribute => ({ key: 'note', type: 'text', filterable: false, value });
