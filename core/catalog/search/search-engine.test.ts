@@ -388,4 +388,57 @@ describe('indexing', () => {
     await indexProduct(database.db, doc);
     expect(names(await search({ q: '深沟球轴承' }))).toEqual(['bearing']);
   });
+
+  it('keeps SKU codes with quotes, backslashes, commas and braces intact', async () => {
+    const doc = fixtureDocuments.find((d) => d.id === productIds.wedgeAnchor)!;
+    const odd = ['WA-"Q"-1', 'WA\\BS-2', 'WA,C-3', '{WA}-4'];
+    try {
+      await indexProduct(database.db, { ...doc, skuCodes: odd });
+      const { rows } = await database.db.query(
+        'SELECT sku_codes FROM catalog.search_documents WHERE product_id = $1',
+        [doc.id],
+      );
+      expect(rows[0]!.sku_codes).toEqual(odd);
+      const result = await search({ q: 'WA-"Q"-1' });
+      expect(result.items[0]).toMatchObject({ productId: doc.id, matchedSkuCodes: ['WA-"Q"-1'] });
+    } finally {
+      await indexProduct(database.db, doc);
+    }
+  });
+
+  it('never lets an older document overwrite a newer one (re-indexes racing)', async () => {
+    const doc = fixtureDocuments.find((d) => d.id === productIds.capsule)!;
+    try {
+      await indexProduct(database.db, {
+        ...doc,
+        nameEn: 'Capsule v2',
+        updatedAt: '2026-03-02T00:00:00.000Z',
+      });
+      await indexProduct(database.db, {
+        ...doc,
+        nameEn: 'Capsule v1',
+        attributes: [],
+        updatedAt: '2026-03-01T00:00:00.000Z',
+      });
+      const result = await search({ q: 'capsule' });
+      expect(result.items.map((item) => item.nameEn)).toEqual(['Capsule v2']);
+      expect(result.facets.attributes.find((f) => f.key === 'material')).toBeDefined();
+    } finally {
+      await database.db.query(
+        'UPDATE catalog.search_documents SET source_updated_at = NULL WHERE product_id = $1',
+        [doc.id],
+      );
+      await indexProduct(database.db, doc);
+    }
+  });
+
+  it('treats hostile query text as text: control characters, SQL, 10k characters', async () => {
+    expect((await search({ q: "'; DROP TABLE catalog.search_documents; --" })).total).toBe(0);
+    expect((await search({ q: '不锈钢\u0000M8\u202e螺栓' })).items[0]?.productId).toBe(
+      productIds.m8StainlessBolt,
+    );
+    const long = await search({ q: `螺栓 ${'x'.repeat(10_000)}` });
+    expect(long.query!.length).toBeLessThanOrEqual(200);
+    expect((await search({ q: "\\' & | ! :* ( )" })).total).toBe(0);
+  });
 });
