@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Queryable } from '../../platform/database/database.ts';
+import type { Database, Queryable } from '../../platform/database/database.ts';
 import { UnprocessableRequest, ValidationFailed } from '../../platform/errors/hub-errors.ts';
 import {
   normalizeModel,
@@ -356,7 +356,7 @@ interface Row {
  * One SQL statement, fully parameterised.
  */
 export async function searchCatalog(
-  db: Queryable,
+  db: Database | Queryable,
   viewer: SearchViewer,
   request: SearchRequest,
 ): Promise<SearchResult> {
@@ -561,7 +561,22 @@ SELECT
   (SELECT COALESCE(json_agg(json_build_object('value', st.in_stock, 'count', st.n) ORDER BY st.in_stock NULLS LAST), '[]')
      FROM (SELECT m.in_stock, count(*)::int AS n FROM m WHERE ${all(flags, 'stock')} GROUP BY m.in_stock) st) AS stock
 `;
-  const { rows } = await db.query<Row>(sql, p.values);
+  const run = (q: Queryable) => q.query<Row>(sql, p.values);
+  let rows: Row[];
+  if (!parsed?.fuzzyCode) {
+    ({ rows } = await run(db));
+  } else {
+    // The trigram index prunes by pg_trgm.similarity_threshold: at the bound search keeps anyway
+    // it returns a fraction of the candidates its 0.3 default would (a tenth, for model numbers).
+    // SET LOCAL needs a transaction; given one, the caller's holds it.
+    const fuzzy = async (tx: Queryable) => {
+      await tx.query(`SELECT set_config('pg_trgm.similarity_threshold', $1, true)`, [
+        String(FUZZY_SIMILARITY),
+      ]);
+      return (await run(tx)).rows;
+    };
+    rows = 'transaction' in db ? await db.transaction(fuzzy) : await fuzzy(db);
+  }
   return shape(n, rows[0]!, cursor, fingerprint);
 }
 
