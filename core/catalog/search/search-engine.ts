@@ -482,7 +482,11 @@ WITH m AS MATERIALIZED (
 av AS (
   SELECT m.product_id, a.attribute_key AS key, f.type, f.unit, a.num_value, a.text_value
     FROM (SELECT * FROM m WHERE ${all(flags, isAttribute)}) m
-    JOIN catalog.search_attribute_values a ON a.product_id = m.product_id
+   -- One index-only probe per candidate (OFFSET 0 keeps it one): hashing the whole table instead
+   -- costs more than any candidate set search answers.
+   CROSS JOIN LATERAL (SELECT a.attribute_key, a.num_value, a.text_value
+                         FROM catalog.search_attribute_values a
+                        WHERE a.product_id = m.product_id OFFSET 0) a
     JOIN catalog.search_facet_attributes f ON f.attribute_key = a.attribute_key AND f.filterable
    WHERE ${attributeCondition}
   UNION ALL
