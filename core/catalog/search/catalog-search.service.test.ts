@@ -184,6 +184,35 @@ describe('GET /api/catalog/search', () => {
     });
   });
 
+  it('reads a query string as the gateway hands it over (text values, repeated keys as arrays)', async () => {
+    // moleculer-web parses with qs: keys without brackets stay as they are (`attr.length.min`),
+    // a repeated key becomes an array, every value is text; the -query schema coerces the types.
+    const queryString = (text: string) => {
+      const params: Record<string, string | string[]> = {};
+      for (const [key, value] of new URLSearchParams(text)) {
+        const seen = params[key];
+        params[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+      }
+      return params;
+    };
+    const brandId = (await search({ q: '螺栓' })).facets.brands[0].id;
+    const answer = await search(
+      queryString(
+        `q=${encodeURIComponent('不锈钢 螺栓')}&brand=${brandId}&category=${fasteners.id}` +
+          '&attr.length.min=20&attr.length.max=35&attr.material=a2&inStock=false&sort=newest&limit=5',
+      ),
+    );
+    assertMatchesSchema('api/catalog/search-response', answer);
+    expect(answer.total).toBe(0); // stock is unknown until inventory lands: inStock=false matches nothing
+    const found = await search(
+      queryString(
+        `q=${encodeURIComponent('不锈钢 螺栓')}&brand=${brandId}&brand=${brandId}&category=${fasteners.id}` +
+          '&attr.length.min=20&attr.length.max=35&attr.material=a2&sort=price_asc&limit=5',
+      ),
+    );
+    expect(namesOf(found)).toEqual(['M8 stainless hex bolt']);
+  });
+
   it('refuses unbounded or malformed query strings with 400', async () => {
     const refused = (params: object) =>
       search(params).then(

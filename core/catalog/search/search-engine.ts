@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database, Queryable } from '../../platform/database/database.ts';
 import { UnprocessableRequest, ValidationFailed } from '../../platform/errors/hub-errors.ts';
+import { audiencesOf, type Viewer } from '../visibility.ts';
 import {
   normalizeModel,
   type ParsedQuery,
@@ -10,26 +11,8 @@ import {
   toTsQuery,
 } from './tokenize.ts';
 
-/**
- * Who is searching, as the catalog's `Viewer` (core/catalog/visibility.ts): guests see public
- * products, buyers what their company, tier and tags may see, staff everything listed.
- */
-export type SearchViewer =
-  | { kind: 'guest' }
-  | { kind: 'buyer'; companyId: string; tier: string | null; tags: string[] }
-  | { kind: 'staff' };
-
-/** The audiences of `catalog.product_visibility` a viewer belongs to; null = staff, no filter. */
-export function searchAudiences(viewer: SearchViewer): string[] | null {
-  if (viewer.kind === 'staff') return null;
-  if (viewer.kind === 'guest') return ['public'];
-  return [
-    'public',
-    `company:${viewer.companyId}`,
-    ...(viewer.tier ? [`tier:${viewer.tier}`] : []),
-    ...viewer.tags.map((tag) => `tag:${tag}`),
-  ];
-}
+/** Who is searching: the catalog's viewer (guests see public products, buyers their audiences, staff all). */
+export type SearchViewer = Viewer;
 
 export type SearchSort = 'relevance' | 'price_asc' | 'price_desc' | 'newest';
 
@@ -371,7 +354,7 @@ export async function searchCatalog(
   }
   const p = new Params();
   const where: string[] = [`d.lifecycle IN ('active', 'discontinued')`];
-  const audiences = searchAudiences(viewer);
+  const audiences = audiencesOf(viewer);
   if (audiences) {
     where.push(`EXISTS (SELECT 1 FROM catalog.product_visibility v
                          WHERE v.product_id = d.product_id AND v.audience = ANY(${p.add(audiences, 'text[]')}))`);
