@@ -106,7 +106,7 @@ export function catalogSearchService(platform: Platform, options: CatalogSearchO
     syncing = syncing.then(async () => {
       if (stopped) return;
       try {
-        const done = await syncSearchIndex(db);
+        const done = await syncSearchIndex(db, { shouldStop: () => stopped });
         if (done) log.info({ products: done }, 'search index caught up with the catalog');
       } catch (error) {
         log.warn({ err: error }, 'search index sync failed; retried on the next round');

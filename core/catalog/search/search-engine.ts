@@ -484,9 +484,13 @@ nums AS (
   SELECT av.product_id, av.key, av.unit, av.num_value FROM av JOIN keys USING (key) WHERE av.num_value IS NOT NULL
 ),
 num_stats AS (
-  SELECT key, min(unit) AS unit, min(num_value) AS lo, max(num_value) AS hi,
-         count(DISTINCT num_value)::int AS distinct_values, count(DISTINCT product_id)::int AS n
-    FROM nums GROUP BY key
+  -- DISTINCT subqueries rather than count(DISTINCT …): they hash instead of sorting.
+  SELECT s.key, s.unit, s.lo, s.hi, v.distinct_values, c.n
+    FROM (SELECT key, min(unit) AS unit, min(num_value) AS lo, max(num_value) AS hi FROM nums GROUP BY key) s
+    JOIN (SELECT key, count(*)::int AS distinct_values
+            FROM (SELECT DISTINCT key, num_value FROM nums) d GROUP BY key) v USING (key)
+    JOIN (SELECT key, count(*)::int AS n
+            FROM (SELECT DISTINCT key, product_id FROM nums) d GROUP BY key) c USING (key)
 )
 SELECT
   (SELECT count(*)::int FROM m WHERE ${all(flags)}) AS total,
@@ -523,7 +527,8 @@ SELECT
                             ORDER BY t.key, t.n DESC, t.text_value), '[]')
      FROM (SELECT g.*, row_number() OVER (PARTITION BY g.key ORDER BY g.n DESC, g.text_value) AS r,
                   count(*) OVER (PARTITION BY g.key)::int AS distinct_values
-             FROM (SELECT av.key, min(av.type) AS type, av.text_value, count(DISTINCT av.product_id)::int AS n
+             -- (product, key, value) is unique in the index: a plain count counts products.
+             FROM (SELECT av.key, min(av.type) AS type, av.text_value, count(*)::int AS n
                      FROM av JOIN keys USING (key)
                     WHERE av.text_value IS NOT NULL GROUP BY av.key, av.text_value) g) t
      LEFT JOIN catalog.search_facet_attributes f ON f.attribute_key = t.key
@@ -535,8 +540,8 @@ SELECT
      FROM num_stats s) AS number_stats,
   (SELECT COALESCE(json_agg(json_build_object('key', b.key, 'from', b.lo, 'to', b.hi, 'count', b.n)
                             ORDER BY b.key, b.lo), '[]')
-     FROM (SELECT x.key, min(x.lo)::float8 AS lo, max(x.hi)::float8 AS hi, count(DISTINCT x.product_id)::int AS n
-             FROM (SELECT nums.product_id, nums.key,
+     FROM (SELECT x.key, min(x.lo)::float8 AS lo, max(x.hi)::float8 AS hi, count(*)::int AS n
+             FROM (SELECT DISTINCT nums.product_id, nums.key,
                           CASE WHEN s.distinct_values <= ${exactBuckets} THEN nums.num_value
                                ELSE s.lo + (s.hi - s.lo) * (LEAST(width_bucket(nums.num_value, s.lo, s.hi, ${bucketCount}), ${bucketCount}) - 1) / ${bucketCount}
                           END AS lo,

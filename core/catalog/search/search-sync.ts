@@ -73,15 +73,16 @@ async function staleProducts(db: Queryable, limit: number): Promise<string[]> {
 
 /**
  * Brings the index up to date with the catalog, `batch` products at a time, at most `maxBatches`
- * batches per call; answers how many products it re-indexed or removed.
+ * batches per call (and none after `shouldStop` says so: a stopping service finishes its batch);
+ * answers how many products it re-indexed or removed.
  */
 export async function syncSearchIndex(
   db: Database,
-  options: { batch?: number; maxBatches?: number } = {},
+  options: { batch?: number; maxBatches?: number; shouldStop?: () => boolean } = {},
 ): Promise<number> {
   const batch = options.batch ?? 500;
   let done = 0;
-  for (let round = 0; round < (options.maxBatches ?? 1_000); round++) {
+  for (let round = 0; round < (options.maxBatches ?? 1_000) && !options.shouldStop?.(); round++) {
     const ids = await staleProducts(db, batch);
     if (ids.length === 0) break;
     await reindexProducts(db, ids);
