@@ -1,6 +1,7 @@
 import { accountsModule } from './accounts/accounts.module.ts';
 import { approvalsModule } from './approvals/approvals.module.ts';
 import { catalogModule } from './catalog/catalog.module.ts';
+import { catalogSearchModule } from './catalog/search/catalog-search.module.ts';
 import { createGatewayModule } from './gateway/gateway.module.ts';
 import type { HubModule } from './platform/hub-module.ts';
 import { jobsModule } from './platform/jobs/jobs.module.ts';
@@ -13,6 +14,7 @@ const serviceModules: readonly HubModule[] = [
   approvalsModule,
   spendingModule,
   catalogModule,
+  catalogSearchModule,
   jobsModule,
   outboxModule,
 ];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { keepProtocolSequencesTogether } from './pglite-protocol-sequences.ts';
 
 export interface EmbeddedPostgres {
   /** A `postgres://` URL on loopback that the `pg` driver and BullMQ use like a real server. */
@@ -37,6 +38,7 @@ export async function startEmbeddedPostgres(
     port: options.port ?? 0,
     maxConnections: 64,
   });
+  keepProtocolSequencesTogether((server as unknown as { queryQueue: unknown }).queryQueue);
   await server.start();
   const address = server.getServerConn();
   return {
