@@ -1,6 +1,5 @@
 import type { Context } from 'moleculer';
 import { schemaRef } from '../../schemas/index.ts';
-import { NotFound } from '../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
 import {
   type AttributeChanges,
@@ -12,7 +11,14 @@ import {
   productsUsingAttribute,
   updateAttribute,
 } from './attributes.ts';
-import { audit, type CatalogArea, type CatalogContext, requireCatalogStaff, TAG } from './catalog-area.ts';
+import {
+  audit,
+  type CatalogArea,
+  type CatalogContext,
+  requireCatalogStaff,
+  staffGetAction,
+  TAG,
+} from './catalog-area.ts';
 import { productsUpdated } from './product-events.ts';
 
 /** Staff manage specification attribute definitions (catalog.manage). */
@@ -28,15 +34,7 @@ export function attributesArea({ platform }: CatalogContext): CatalogArea {
         },
       },
 
-      'attributes.get': {
-        params: schemaRef('api/common/id-params'),
-        async handler(ctx: Context<{ id: string }>) {
-          requireCatalogStaff(ctx, 'read');
-          const attribute = await findAttribute(db, ctx.params.id);
-          if (!attribute) throw new NotFound('Attribute');
-          return attribute;
-        },
-      },
+      'attributes.get': staffGetAction('Attribute', (id) => findAttribute(db, id)),
 
       'attributes.create': {
         params: schemaRef('api/catalog/create-attribute-request'),

@@ -1,6 +1,5 @@
 import type { Context } from 'moleculer';
 import { schemaRef } from '../../schemas/index.ts';
-import { NotFound } from '../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
 import {
   type BrandInput,
@@ -19,6 +18,7 @@ import {
   type PageParams,
   page,
   requireCatalogStaff,
+  staffGetAction,
   TAG,
 } from './catalog-area.ts';
 import { productsUpdated } from './product-events.ts';
@@ -39,15 +39,7 @@ export function brandsArea({ platform }: CatalogContext): CatalogArea {
         },
       },
 
-      'brands.get': {
-        params: schemaRef('api/common/id-params'),
-        async handler(ctx: Context<{ id: string }>) {
-          requireCatalogStaff(ctx, 'read');
-          const brand = await findBrand(db, ctx.params.id);
-          if (!brand) throw new NotFound('Brand');
-          return brand;
-        },
-      },
+      'brands.get': staffGetAction('Brand', (id) => findBrand(db, id)),
 
       'brands.create': {
         params: schemaRef('api/catalog/create-brand-request'),

@@ -1,8 +1,9 @@
 import type { ActionSchema, Context } from 'moleculer';
+import { schemaRef } from '../../schemas/index.ts';
 import { recordAudit } from '../platform/audit/audit-log.ts';
 import { type AuthContext, authOf, hasPermission, originOf } from '../platform/auth/auth-context.ts';
 import type { Transaction } from '../platform/database/database.ts';
-import { Conflict, Forbidden, ValidationFailed } from '../platform/errors/hub-errors.ts';
+import { Conflict, Forbidden, NotFound, ValidationFailed } from '../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
 import type { Platform } from '../platform/platform.ts';
 
@@ -33,6 +34,19 @@ export function requireCatalogStaff(ctx: Context, access: 'read' | 'manage' = 'm
   const allowed = hasPermission(auth, MANAGE) || (access === 'read' && hasPermission(auth, 'catalog.read'));
   if (!allowed) throw new Forbidden(`Missing permission ${MANAGE}`);
   return auth;
+}
+
+/** A staff read of one record by id (`catalog.read` is enough): 404 when there is none. */
+export function staffGetAction(what: string, find: (id: string) => Promise<unknown>): ActionSchema {
+  return {
+    params: schemaRef('api/common/id-params'),
+    async handler(ctx: Context<{ id: string }>) {
+      requireCatalogStaff(ctx, 'read');
+      const found = await find(ctx.params.id);
+      if (!found) throw new NotFound(what);
+      return found;
+    },
+  };
 }
 
 /** One audited staff change of the (company-less) catalog, in the change's transaction. */

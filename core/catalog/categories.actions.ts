@@ -2,7 +2,14 @@ import type { Context } from 'moleculer';
 import { schemaRef } from '../../schemas/index.ts';
 import { NotFound } from '../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
-import { audit, type CatalogArea, type CatalogContext, requireCatalogStaff, TAG } from './catalog-area.ts';
+import {
+  audit,
+  type CatalogArea,
+  type CatalogContext,
+  requireCatalogStaff,
+  staffGetAction,
+  TAG,
+} from './catalog-area.ts';
 import {
   type CategoryChanges,
   type CategoryInput,
@@ -30,15 +37,7 @@ export function categoriesArea({ platform }: CatalogContext): CatalogArea {
         },
       },
 
-      'categories.get': {
-        params: schemaRef('api/common/id-params'),
-        async handler(ctx: Context<{ id: string }>) {
-          requireCatalogStaff(ctx, 'read');
-          const category = await findCategory(db, ctx.params.id);
-          if (!category) throw new NotFound('Category');
-          return category;
-        },
-      },
+      'categories.get': staffGetAction('Category', (id) => findCategory(db, id)),
 
       'categories.create': {
         params: schemaRef('api/catalog/create-category-request'),

@@ -12,6 +12,7 @@ import {
   type PageParams,
   page,
   requireCatalogStaff,
+  staffGetAction,
   TAG,
 } from './catalog-area.ts';
 import { findCategory } from './categories.ts';
@@ -88,15 +89,7 @@ export function productsArea({ platform }: CatalogContext): CatalogArea {
         },
       },
 
-      'products.get': {
-        params: schemaRef('api/common/id-params'),
-        async handler(ctx: Context<{ id: string }>) {
-          requireCatalogStaff(ctx, 'read');
-          const product = await loadProduct(db, ctx.params.id);
-          if (!product) throw new NotFound('Product');
-          return product;
-        },
-      },
+      'products.get': staffGetAction('Product', (id) => loadProduct(db, id)),
 
       'products.create': {
         params: schemaRef('api/catalog/create-product-request'),

@@ -1,6 +1,5 @@
 import type { Context } from 'moleculer';
 import { schemaRef } from '../../schemas/index.ts';
-import { NotFound } from '../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
 import {
   audit,
@@ -10,6 +9,7 @@ import {
   type PageParams,
   page,
   requireCatalogStaff,
+  staffGetAction,
   TAG,
 } from './catalog-area.ts';
 import {
@@ -41,15 +41,7 @@ export function sharedCatalogsArea({ platform }: CatalogContext): CatalogArea {
         },
       },
 
-      'catalogs.get': {
-        params: schemaRef('api/common/id-params'),
-        async handler(ctx: Context<{ id: string }>) {
-          requireCatalogStaff(ctx, 'read');
-          const catalog = await findSharedCatalog(db, ctx.params.id);
-          if (!catalog) throw new NotFound('Shared catalog');
-          return catalog;
-        },
-      },
+      'catalogs.get': staffGetAction('Shared catalog', (id) => findSharedCatalog(db, id)),
 
       'catalogs.create': {
         params: schemaRef('api/catalog/create-shared-catalog-request'),
