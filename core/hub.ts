@@ -19,6 +19,7 @@ import { platformMigrations } from './platform/migrations.ts';
 import { startHealthListener } from './platform/observability/health-listener.ts';
 import { HubMetrics } from './platform/observability/metrics.ts';
 import type { Platform } from './platform/platform.ts';
+import { createObjectStore } from './platform/storage/create-object-store.ts';
 
 export interface RunningHub {
   broker: moleculer.ServiceBroker;
@@ -84,7 +85,9 @@ export async function startHub(
   const db = new Database(databaseUrl, { max: embedded ? 8 : 20 });
   const jobs = createBullJobQueue({ redisUrl: config.redisUrl, databaseUrl, logger });
   const metrics = new HubMetrics();
+  const storage = createObjectStore(config.storageUrl, config.dataDir);
   const stopStores = async () => {
+    await storage.close().catch(() => {});
     await jobs.close().catch(() => {});
     await db.close().catch(() => {});
     await embedded?.stop().catch(() => {});
@@ -98,7 +101,7 @@ export async function startHub(
         { applied: applied.map((m) => `${m.domain}/${m.version}_${m.name}`) },
         'migrations applied',
       );
-    const platform: Platform = { config, db, jobs, logger, metrics };
+    const platform: Platform = { config, db, jobs, logger, metrics, storage };
     broker = createBroker(config, [metrics.actionMiddleware()]);
     for (const module of modules) broker.createService(module.service(platform) as moleculer.ServiceSchema);
     await broker.start();

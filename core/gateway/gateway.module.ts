@@ -5,8 +5,14 @@ import ApiGateway from 'moleculer-web';
 import { schemaRef } from '../../schemas/index.ts';
 import { AccessTokens } from '../platform/auth/access-tokens.ts';
 import { type AuthContext, type HubMeta, requirePermission } from '../platform/auth/auth-context.ts';
-import { Forbidden, Unauthorized } from '../platform/errors/hub-errors.ts';
+import {
+  Forbidden,
+  PayloadTooLarge,
+  Unauthorized,
+  UnsupportedMediaType,
+} from '../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
+import { filenameFromHeaders, type UploadMeta } from '../platform/http/uploads.ts';
 import type { HubModule } from '../platform/hub-module.ts';
 import { IdempotencyStore } from '../platform/idempotency/idempotency-store.ts';
 import { checkReadiness } from '../platform/observability/readiness.ts';
@@ -97,6 +103,20 @@ function enforceAudience(route: RouteSpec, auth: AuthContext | undefined): void 
   if (route.audience === 'staff' && auth.companyId) throw new Forbidden('This operation is for staff');
 }
 
+/**
+ * The media type and size of an upload, checked before the action runs: 415 for a type the route
+ * does not take, 413 for a declared length over the bound (a chunked body is bounded as it
+ * streams, by `uploadOf`).
+ */
+function checkUpload(upload: NonNullable<RouteSpec['upload']>, req: GatewayRequest): UploadMeta {
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!upload.contentTypes.includes(contentType)) throw new UnsupportedMediaType(upload.contentTypes);
+  const declared = req.headers['content-length'];
+  const length = declared === undefined ? undefined : Number(declared);
+  if (length !== undefined && length > upload.maxBytes) throw new PayloadTooLarge(upload.maxBytes);
+  return { contentType, filename: filenameFromHeaders(req.headers), length, maxBytes: upload.maxBytes };
+}
+
 function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema {
   const { config, metrics } = platform;
   const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
@@ -105,7 +125,10 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
   let openApiDocument: object | undefined;
   let authenticator: RequestAuthenticator;
 
-  const aliases = Object.fromEntries(routes.map((r) => [`${r.method} ${r.path}`, r.action]));
+  // Upload routes hand the raw body to the action as a stream (moleculer-web's `stream:` alias).
+  const aliases = Object.fromEntries(
+    routes.map((r) => [`${r.method} ${r.path}`, r.upload ? `stream:${r.action}` : r.action]),
+  );
 
   /** Request id, access log and HTTP metrics for every request. */
   function observeRequest(req: GatewayRequest, res: ServerResponse, next: Next) {
@@ -187,6 +210,7 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
             const alias = (req as { $alias?: { action?: string; method?: string } }).$alias;
             const spec = alias?.action ? byAction.get(routeKey(req.method ?? '', alias.action)) : undefined;
             if (spec) enforceAudience(spec, req.$hubAuth);
+            if (spec?.upload) (ctx.meta as { upload?: UploadMeta }).upload = checkUpload(spec.upload, req);
             const meta = ctx.meta as HubMeta;
             meta.auth = req.$hubAuth;
             meta.origin = {

@@ -19,6 +19,12 @@ export interface GatewayRequest extends IncomingMessage {
 /** Response headers worth replaying; hop-by-hop and per-send headers are not. */
 const REPLAYED_HEADERS = ['content-type', 'location'];
 
+/** A body the JSON parser left alone (a file upload). */
+function isRawBody(req: GatewayRequest): boolean {
+  const type = req.headers['content-type'];
+  return typeof type === 'string' && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type);
+}
+
 function problem(res: ServerResponse, req: GatewayRequest, status: number, type: string, message: string) {
   const err = { code: status, type, message };
   sendProblem(res, toProblem(err, req.originalUrl ?? req.url ?? '', req.$requestId));
@@ -36,6 +42,8 @@ export function idempotencyMiddleware(store: IdempotencyStore) {
     const key = req.headers['idempotency-key'];
     const auth = req.$hubAuth;
     if (req.method !== 'POST' || key === undefined || !auth) return next();
+    // A file upload's body is streamed, not buffered, so it cannot be fingerprinted: not honoured.
+    if (req.body === undefined && isRawBody(req)) return next();
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
       return problem(
         res,

@@ -3,6 +3,7 @@ import type { HubConfig } from './config/hub-config.ts';
 import type { Database } from './database/database.ts';
 import type { JobQueue } from './jobs/job-queue.ts';
 import type { HubMetrics } from './observability/metrics.ts';
+import type { ObjectStore } from './storage/object-store.ts';
 
 /**
  * The platform services a domain module is built with. Created once per process by `core/hub.ts`
@@ -14,4 +15,6 @@ export interface Platform {
   jobs: JobQueue;
   logger: Logger;
   metrics: HubMetrics;
+  /** Where files live (uploads, media, documents, reports). */
+  storage: ObjectStore;
 }

@@ -53,6 +53,11 @@ const ERROR_RESPONSES: Record<string, { name: string; description: string }> = {
   '403': { name: 'Forbidden', description: 'The caller may not do this' },
   '404': { name: 'NotFound', description: 'No such resource (or not visible to the caller)' },
   '409': { name: 'Conflict', description: 'Conflicts with the current state (duplicate, concurrent change)' },
+  '413': { name: 'ContentTooLarge', description: 'The uploaded file is larger than the operation takes' },
+  '415': {
+    name: 'UnsupportedMediaType',
+    description: 'The uploaded file is not of a media type the operation takes',
+  },
   '422': { name: 'UnprocessableContent', description: 'Well-formed but breaks a business rule' },
   default: {
     name: 'UnexpectedError',
@@ -185,9 +190,15 @@ function errorStatuses(route: RouteSpec, hasPathParams: boolean): string[] {
   if (hasPathParams || route.requestSchema || route.querySchema) statuses.push('400');
   if (route.audience !== 'public') statuses.push('401', '403');
   if (hasPathParams) statuses.push('404');
+  if (route.upload) statuses.push('413', '415');
   if (writes) statuses.push('409', '422');
   statuses.push('default');
   return statuses;
+}
+
+/** A file body or answer: OpenAPI 3.1 describes raw bytes by media type alone. */
+function binaryContent(contentTypes: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(contentTypes.map((type) => [type, {}]));
 }
 
 function operationFor(route: RouteSpec, schemas: ComponentSchemas): OpenApiOperation {
@@ -231,6 +242,7 @@ function operationFor(route: RouteSpec, schemas: ComponentSchemas): OpenApiOpera
   const success: Record<string, unknown> = { description: SUCCESS_DESCRIPTIONS[status] ?? 'Success' };
   if (route.responseSchema)
     success.content = { [JSON_MEDIA]: { schema: schemas.ref(route.responseSchema, usedBy) } };
+  if (route.download) success.content = binaryContent(route.download.contentTypes);
 
   const responses: Record<string, unknown> = { [String(status)]: success };
   for (const errorStatus of errorStatuses(route, pathParams.length > 0)) {
@@ -250,6 +262,13 @@ function operationFor(route: RouteSpec, schemas: ComponentSchemas): OpenApiOpera
     operation.requestBody = {
       required: true,
       content: { [JSON_MEDIA]: { schema: schemas.ref(route.requestSchema, usedBy) } },
+    };
+  }
+  if (route.upload) {
+    operation.requestBody = {
+      required: true,
+      description: `The file itself as the body (at most ${route.upload.maxBytes} bytes); its name in \`Content-Disposition: attachment; filename*=UTF-8''...\` or \`X-Filename\` (percent-encoded)`,
+      content: binaryContent(route.upload.contentTypes),
     };
   }
   return operation;

@@ -35,6 +35,8 @@ export interface HubConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   /** Seconds to wait for each external server at start-up before giving up. */
   connectTimeoutSeconds: number;
+  /** Where files live (`file:///dir` or `s3://bucket/prefix?endpoint=...`); unset = `<dataDir>/storage`. */
+  storageUrl: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -79,6 +81,17 @@ function readSecret(env: Env, name: string, dataDir: string, embedded: boolean):
   return secret;
 }
 
+function readStorageUrl(env: Env): string | undefined {
+  const raw = env.HUB_STORAGE_URL || undefined;
+  if (raw === undefined) return undefined;
+  if (!URL.canParse(raw) || !['file:', 's3:'].includes(new URL(raw).protocol)) {
+    throw new ConfigError(
+      `HUB_STORAGE_URL=${raw} must be file:///<dir> or s3://<bucket>/<prefix>?endpoint=...`,
+    );
+  }
+  return raw;
+}
+
 export function loadHubConfig(env: Env = process.env): HubConfig {
   const dataDir = path.resolve(env.HUB_DATA_DIR || 'var');
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -108,5 +121,6 @@ export function loadHubConfig(env: Env = process.env): HubConfig {
     masterKey: readSecret(env, 'HUB_MASTER_KEY', dataDir, embedded).subarray(0, 32),
     logLevel,
     connectTimeoutSeconds: readNumber(env, 'HUB_CONNECT_TIMEOUT', 5),
+    storageUrl: readStorageUrl(env),
   };
 }

@@ -54,3 +54,17 @@ export class UnprocessableRequest extends HubError {
     super(422, type, message, data);
   }
 }
+
+/** A request body (an upload) larger than the route or store accepts. */
+export class PayloadTooLarge extends HubError {
+  constructor(maxBytes: number) {
+    super(413, 'body-too-large', `The body is larger than ${maxBytes} bytes`, { maxBytes });
+  }
+}
+
+/** A request body of a media type the route does not take. */
+export class UnsupportedMediaType extends HubError {
+  constructor(accepted: readonly string[]) {
+    super(415, 'unsupported-media-type', `The body must be one of ${accepted.join(', ')}`, { accepted });
+  }
+}

@@ -29,4 +29,13 @@ export interface RouteSpec {
    * answer (`/api/users/{user.id}`).
    */
   location?: string;
+  /**
+   * The body is a file, streamed to the action as `ctx.stream` (read it with `uploadOf(ctx)`);
+   * path and query parameters arrive in `ctx.params` and are checked by `paramsSchema` /
+   * `querySchema` as usual. Other media types are refused with 415, larger bodies with 413.
+   * `Idempotency-Key` does not apply (the body is not buffered); domains dedupe by content hash.
+   */
+  upload?: { contentTypes: string[]; maxBytes: number };
+  /** The answer is a file of one of these media types (the action uses `sendFile`). */
+  download?: { contentTypes: string[] };
 }

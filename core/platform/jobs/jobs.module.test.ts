@@ -8,6 +8,7 @@ import { applyMigrations } from '../database/migrations.ts';
 import { platformMigrations } from '../migrations.ts';
 import { HubMetrics } from '../observability/metrics.ts';
 import type { Platform } from '../platform.ts';
+import { createObjectStore } from '../storage/create-object-store.ts';
 import {
   createTestDatabase,
   deleteRedisKeys,
@@ -49,7 +50,14 @@ beforeAll(async () => {
   });
   jobs = createBullJobQueue({ redisUrl: testServers.redis, databaseUrl: database.url, prefix, logger });
   worker = createBullJobQueue({ redisUrl: testServers.redis, databaseUrl: database.url, prefix, logger });
-  const platform: Platform = { config, db: database.db, jobs, logger, metrics: new HubMetrics() };
+  const platform: Platform = {
+    config,
+    db: database.db,
+    jobs,
+    logger,
+    metrics: new HubMetrics(),
+    storage: createObjectStore(undefined, config.dataDir),
+  };
 
   await worker.process(queue, async (job) => {
     if (!fixed) throw new PermanentFailure(`ERP rejected ${(job.data as { orderId: string }).orderId}`);

@@ -9,6 +9,7 @@ import type { JobQueue } from '../jobs/job-queue.ts';
 import { platformMigrations } from '../migrations.ts';
 import { HubMetrics } from '../observability/metrics.ts';
 import type { Platform } from '../platform.ts';
+import { createObjectStore } from '../storage/create-object-store.ts';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../testing/test-servers.ts';
 import { waitFor } from '../testing/wait-for.ts';
 import { outboxModule } from './outbox.module.ts';
@@ -42,7 +43,14 @@ describe.each([
       HUB_JWT_SECRET: randomBytes(32).toString('base64'),
       HUB_MASTER_KEY: randomBytes(32).toString('base64'),
     });
-    const platform: Platform = { config, db: database.db, jobs, logger, metrics: new HubMetrics() };
+    const platform: Platform = {
+      config,
+      db: database.db,
+      jobs,
+      logger,
+      metrics: new HubMetrics(),
+      storage: createObjectStore(undefined, config.dataDir),
+    };
     const received: Record<string, PublishedOutboxEvent[]> = { invoices: [], analytics: [] };
     const broker = new moleculer.ServiceBroker({ logger: false, nodeID: uniqueName('node') });
     broker.createService(outboxModule.service(platform));
