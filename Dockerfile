@@ -37,6 +37,9 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
+# PDF exports set Chinese in a CJK font (5 MB); HUB_PDF_FONT may name another.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
 # Application files stay owned by root (read-only for the app); only var/ is writable by `node`.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./

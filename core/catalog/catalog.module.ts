@@ -7,6 +7,7 @@ import { attributesArea } from './attributes.actions.ts';
 import { brandsArea } from './brands.actions.ts';
 import type { CatalogArea, CatalogContext } from './catalog-area.ts';
 import { categoriesArea } from './categories.actions.ts';
+import { exportArea } from './export/export.actions.ts';
 import { internalArea } from './internal.actions.ts';
 import { listsArea } from './lists.actions.ts';
 import { productsArea } from './products.actions.ts';
@@ -24,6 +25,7 @@ const AREAS: Array<(context: CatalogContext) => CatalogArea> = [
   listsArea,
   analyticsArea,
   internalArea,
+  exportArea,
 ];
 
 function build(platform: Platform): CatalogArea {

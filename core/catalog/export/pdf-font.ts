@@ -1,0 +1,76 @@
+import { existsSync, readFileSync } from 'node:fs';
+import PDFDocument from 'pdfkit';
+import { HubError } from '../../platform/errors/hub-errors.ts';
+
+/**
+ * The CJK font PDF exports are set in. pdfkit's built-in fonts (Helvetica & co.) have no Chinese
+ * glyphs, so a real CJK font file is embedded (pdfkit embeds only the glyphs used).
+ *
+ * `HUB_PDF_FONT` names it: `/path/font.ttf`, or a collection and one face by PostScript name,
+ * `/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc#NotoSansCJKsc-Regular`. Unset, the
+ * Debian fonts below are tried in order (`.ci/run` and the Dockerfile install
+ * `fonts-wqy-microhei`, 5 MB; `fonts-noto-cjk` is nicer and 90 MB).
+ */
+export const KNOWN_CJK_FONTS: ReadonlyArray<{ path: string; face: string }> = [
+  { path: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', face: 'WenQuanYiMicroHei' },
+  { path: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', face: 'NotoSansCJKsc-Regular' },
+  { path: '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc', face: 'WenQuanYiZenHei' },
+];
+
+export interface PdfFont {
+  /** The file's bytes, read once per process (pdfkit parses them lazily per document). */
+  data: Buffer;
+  /** The face of a collection (.ttc), by PostScript name; undefined for a single-face file. */
+  face: string | undefined;
+  source: string;
+}
+
+/** No usable CJK font: PDF export answers 503 naming what to install or set. */
+export class PdfFontUnavailable extends HubError {
+  constructor(detail: string) {
+    super(
+      503,
+      'pdf-font-unavailable',
+      `PDF export is not available: ${detail}. Install the Debian package fonts-wqy-microhei (or fonts-noto-cjk), or set HUB_PDF_FONT to a CJK font file (path#PostScriptName for a collection).`,
+    );
+  }
+}
+
+/** Where the font is: HUB_PDF_FONT, else the first known Debian font present; undefined when none is. */
+export function pdfFontLocation(
+  setting: string | undefined,
+  exists: (path: string) => boolean = existsSync,
+): { path: string; face: string | undefined } | undefined {
+  if (setting?.trim()) {
+    const [path, face] = setting.trim().split('#', 2) as [string, string | undefined];
+    return { path, face: face || undefined };
+  }
+  return KNOWN_CJK_FONTS.find((font) => exists(font.path));
+}
+
+let cached: { setting: string; font: PdfFont } | undefined;
+
+/**
+ * The font for PDF exports, read and checked once (a face that is not in the collection, or a
+ * file that is no font, is refused here with the setting named, not halfway through a document).
+ */
+export function loadPdfFont(setting: string | undefined = process.env.HUB_PDF_FONT): PdfFont {
+  const key = setting ?? '';
+  if (cached?.setting === key) return cached.font;
+  const location = pdfFontLocation(setting);
+  if (!location) throw new PdfFontUnavailable('no CJK font is installed');
+  if (!existsSync(location.path))
+    throw new PdfFontUnavailable(`HUB_PDF_FONT names ${location.path}, which does not exist`);
+  const font: PdfFont = { data: readFileSync(location.path), face: location.face, source: location.path };
+  try {
+    // A throwaway document parses the font and lays out a CJK string: the check pdfkit would do later.
+    const probe = new PDFDocument({ autoFirstPage: false });
+    (font.face ? probe.font(font.data, font.face) : probe.font(font.data)).widthOfString('中文');
+  } catch (error) {
+    throw new PdfFontUnavailable(
+      `${location.path}${location.face ? `#${location.face}` : ''} is not a usable font (${(error as Error).message})`,
+    );
+  }
+  cached = { setting: key, font };
+  return font;
+}
