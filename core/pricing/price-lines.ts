@@ -1,0 +1,203 @@
+import type { Context } from 'moleculer';
+import type { HubMeta } from '../platform/auth/auth-context.ts';
+import type { Queryable } from '../platform/database/database.ts';
+import { Forbidden } from '../platform/errors/hub-errors.ts';
+import { type Audience, assignedLists } from './assignments.ts';
+import {
+  type CandidateList,
+  type EngineInput,
+  type LineRequest,
+  type PricedResult,
+  priceLines,
+  type SkuFacts,
+} from './price-engine.ts';
+import { tiersFor } from './prices.ts';
+import type { PricingConfig, VatRate } from './pricing-config.ts';
+import { engineRule } from './quantity-rules.ts';
+
+export interface PriceLinesParams {
+  lines: LineRequest[];
+  currency?: string | undefined;
+  explain?: boolean | undefined;
+}
+
+/** A small TTL map: entries live `ttlMs`, at most `max` of them (then it starts afresh). */
+export class TtlCache<V> {
+  readonly #entries = new Map<string, { value: V; until: number }>();
+  readonly #ttlMs: number;
+  readonly #max: number;
+
+  constructor(ttlMs: number, max = 10_000) {
+    this.#ttlMs = ttlMs;
+    this.#max = max;
+  }
+
+  async get(key: string, load: () => Promise<V>): Promise<V> {
+    if (this.#ttlMs <= 0) return load();
+    const now = Date.now();
+    const hit = this.#entries.get(key);
+    if (hit && hit.until > now) return hit.value;
+    const value = await load();
+    if (this.#entries.size >= this.#max) this.#entries.clear();
+    this.#entries.set(key, { value, until: now + this.#ttlMs });
+    return value;
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+/** What pricing keeps per process: the buyer's company context and candidate lists, briefly. */
+export interface PricingCaches {
+  companies: TtlCache<CompanyContext | null>;
+  lists: TtlCache<CandidateList[]>;
+}
+
+export function createCaches(config: PricingConfig): PricingCaches {
+  return { companies: new TtlCache(config.cacheMs), lists: new TtlCache(config.cacheMs) };
+}
+
+interface CompanyContext {
+  companyId: string;
+  status: string;
+  tier: string | null;
+  tags: string[];
+}
+
+interface CatalogSku {
+  skuId: string;
+  code: string;
+  productId: string;
+  unitOfMeasure: string;
+  orderable: boolean;
+}
+
+/** Who is asking, from `ctx.meta.auth` only: the mode and the audience whose lists apply. */
+async function callerOf(
+  ctx: Context,
+  config: PricingConfig,
+  caches: PricingCaches,
+): Promise<{ mode: EngineInput['mode']; audience: Audience }> {
+  const auth = (ctx.meta as HubMeta).auth;
+  const nobody: Audience = { companyId: null, tier: null, tags: [], defaultOnly: true };
+  if (!auth) {
+    if (config.guestPrices === 'hidden') return { mode: 'hidden', audience: nobody };
+    if (config.guestPrices === 'on-request') return { mode: 'on-request', audience: nobody };
+    return { mode: 'price', audience: nobody };
+  }
+  // Staff (and staff-level API keys) see the prices everyone gets: the default level.
+  if (!auth.companyId) return { mode: 'price', audience: nobody };
+  const companyId = auth.companyId;
+  const company = await caches.companies.get(
+    companyId,
+    async () => (await ctx.call('accounts.internal.companyContext', { companyId })) as CompanyContext | null,
+  );
+  if (company?.status !== 'active')
+    throw new Forbidden('Your company is not active: prices are not available');
+  return {
+    mode: 'price',
+    audience: { companyId, tier: company.tier ?? null, tags: [...company.tags].sort(), defaultOnly: false },
+  };
+}
+
+/** Quantity rules (everyone's and this company's only) and VAT rates of these SKUs and products, one round trip. */
+async function rulesAndRates(
+  db: Queryable,
+  skuIds: readonly string[],
+  productIds: readonly string[],
+  companyId: string | null,
+) {
+  if (!skuIds.length) return { rules: [], vatRates: { bySku: new Map(), byProduct: new Map() } };
+  const { rows } = await db.query(
+    `SELECT
+       (SELECT coalesce(json_agg(r), '[]') FROM (
+          SELECT id, product_id, sku_id, company_id, unit, min_qty::text, max_qty::text, increment::text
+            FROM pricing.quantity_rules
+           WHERE (sku_id = ANY($1::uuid[]) OR product_id = ANY($2::uuid[]))
+             AND (company_id IS NULL OR company_id = $3)) r) AS rules,
+       (SELECT coalesce(json_agg(v), '[]') FROM (
+          SELECT product_id, sku_id, rate FROM pricing.vat_rates
+           WHERE sku_id = ANY($1::uuid[]) OR product_id = ANY($2::uuid[])) v) AS vat`,
+    [skuIds, productIds, companyId],
+  );
+  const bySku = new Map<string, VatRate>();
+  const byProduct = new Map<string, VatRate>();
+  for (const v of rows[0]!.vat as Array<{
+    product_id: string | null;
+    sku_id: string | null;
+    rate: VatRate;
+  }>) {
+    if (v.sku_id) bySku.set(v.sku_id, v.rate);
+    else if (v.product_id) byProduct.set(v.product_id, v.rate);
+  }
+  return {
+    rules: (rows[0]!.rules as Array<Record<string, unknown>>).map(engineRule),
+    vatRates: { bySku, byProduct },
+  };
+}
+
+/**
+ * Prices lines for the caller of `ctx`: the SKUs as the catalog shows them to that caller
+ * (`catalog.internal.skus` with the same meta, so visibility is the catalog's own rule), the
+ * caller's candidate lists (cached briefly), then one query for every tier and one for quantity
+ * rules and VAT rates, and the engine. Nothing here takes a tenant from the params.
+ */
+export async function priceForCaller(
+  ctx: Context,
+  db: Queryable,
+  config: PricingConfig,
+  caches: PricingCaches,
+  params: PriceLinesParams,
+  now = new Date(),
+): Promise<PricedResult> {
+  const currency = params.currency ?? config.defaultCurrency;
+  const skuIds = [...new Set(params.lines.flatMap((l) => (l.skuId !== undefined ? [l.skuId] : [])))];
+  const codes = [...new Set(params.lines.flatMap((l) => (l.code !== undefined ? [l.code] : [])))];
+  const [{ mode, audience }, { items }] = await Promise.all([
+    callerOf(ctx, config, caches),
+    ctx.call('catalog.internal.skus', { skuIds, codes }) as Promise<{ items: CatalogSku[] }>,
+  ]);
+  const skus: SkuFacts[] = items.map((s) => ({
+    skuId: s.skuId,
+    code: s.code,
+    productId: s.productId,
+    unitOfMeasure: s.unitOfMeasure,
+    orderable: s.orderable,
+  }));
+  const key = [
+    audience.defaultOnly,
+    audience.companyId,
+    audience.tier,
+    audience.tags.join('\u0001'),
+    currency,
+  ].join('\u0000');
+  const candidates =
+    mode === 'price' ? await caches.lists.get(key, () => assignedLists(db, audience, currency)) : [];
+  const visibleSkuIds = skus.map((s) => s.skuId);
+  const productIds = [...new Set(skus.map((s) => s.productId))];
+  const [{ tiers, baseLists }, { rules, vatRates }] = await Promise.all([
+    tiersFor(
+      db,
+      candidates.map((c) => c.id),
+      mode === 'price' ? visibleSkuIds : [],
+    ),
+    rulesAndRates(db, visibleSkuIds, productIds, audience.companyId),
+  ]);
+  return priceLines({
+    lines: params.lines,
+    skus,
+    candidates,
+    tiers,
+    baseLists,
+    rules,
+    vatRates,
+    defaultVatRate: config.defaultVatRate,
+    strategy: config.precedence,
+    currency,
+    companyId: audience.companyId,
+    mode,
+    now,
+    explain: params.explain ?? false,
+  });
+}

@@ -1,0 +1,199 @@
+import type { PriceEntry, PriceList, PriceTier } from '../../schemas/generated/types.ts';
+import type { Queryable } from '../platform/database/database.ts';
+import { type FieldError, ValidationFailed } from '../platform/errors/hub-errors.ts';
+import type { ListMeta, TierRow } from './price-engine.ts';
+import { findPriceListsByIds } from './price-lists.ts';
+
+/** One SKU and unit of a list with its new tiers (empty = remove the entry). SKU ids are resolved. */
+export interface PriceEntryInput {
+  skuId: string;
+  unit: string;
+  tiers: readonly PriceTier[];
+}
+
+/** Checks every entry (pointers into `/prices/<i>/tiers/<j>`): unique min quantities, valid base lists. */
+export async function checkEntries(
+  db: Queryable,
+  list: PriceList,
+  entries: readonly PriceEntryInput[],
+): Promise<void> {
+  const problems: FieldError[] = [];
+  const seen = new Set<string>();
+  const baseIds = new Set<string>();
+  entries.forEach((entry, i) => {
+    const key = `${entry.skuId}\u0000${entry.unit}`;
+    if (seen.has(key))
+      problems.push({ pointer: `/prices/${i}`, detail: 'the same SKU and unit appear twice' });
+    seen.add(key);
+    const quantities = new Set<number>();
+    entry.tiers.forEach((tier, j) => {
+      if (quantities.has(tier.minQty)) {
+        problems.push({
+          pointer: `/prices/${i}/tiers/${j}/minQty`,
+          detail: 'two tiers start at this quantity',
+        });
+      }
+      quantities.add(tier.minQty);
+      if (tier.baseListId) baseIds.add(tier.baseListId);
+    });
+  });
+  const bases = await findPriceListsByIds(db, [...baseIds]);
+  entries.forEach((entry, i) => {
+    entry.tiers.forEach((tier, j) => {
+      if (!tier.baseListId) return;
+      const pointer = `/prices/${i}/tiers/${j}/baseListId`;
+      const base = bases.get(tier.baseListId);
+      if (tier.baseListId === list.id) problems.push({ pointer, detail: 'a list cannot be its own base' });
+      else if (!base) problems.push({ pointer, detail: 'no such price list' });
+      else if (base.currency !== list.currency) {
+        problems.push({
+          pointer,
+          detail: `the base list is in ${base.currency}, this list in ${list.currency}`,
+        });
+      } else if (base.pricesIncludeTax !== list.pricesIncludeTax) {
+        problems.push({
+          pointer,
+          detail: 'the base list and this list differ in whether prices include tax',
+        });
+      }
+    });
+  });
+  if (problems.length) throw new ValidationFailed(problems.slice(0, 20), 'Some prices cannot be stored');
+}
+
+/**
+ * Replaces the tiers of each entry's SKU and unit in the list, in the caller's transaction (the
+ * list row is locked by the caller). A few set-based statements whatever the number of entries.
+ */
+export async function replaceEntries(
+  tx: Queryable,
+  listId: string,
+  entries: readonly PriceEntryInput[],
+): Promise<{ entries: number; tiers: number; removed: number }> {
+  await tx.query(
+    `DELETE FROM pricing.prices p
+      USING unnest($2::uuid[], $3::text[]) AS e(sku_id, unit)
+      WHERE p.price_list_id = $1 AND p.sku_id = e.sku_id AND p.unit = e.unit`,
+    [listId, entries.map((e) => e.skuId), entries.map((e) => e.unit)],
+  );
+  const skuIds: string[] = [];
+  const units: string[] = [];
+  const minQty: number[] = [];
+  const amounts: Array<string | null> = [];
+  const percents: Array<number | null> = [];
+  const bases: Array<string | null> = [];
+  for (const entry of entries) {
+    for (const tier of entry.tiers) {
+      skuIds.push(entry.skuId);
+      units.push(entry.unit);
+      minQty.push(tier.minQty);
+      amounts.push(tier.amountMinor ?? null);
+      percents.push(tier.percentOffBasisPoints ?? null);
+      bases.push(tier.baseListId ?? null);
+    }
+  }
+  if (skuIds.length) {
+    await tx.query(
+      `INSERT INTO pricing.prices (price_list_id, sku_id, unit, min_qty, amount_minor, percent_off_bp, base_list_id)
+       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[], $6::integer[], $7::uuid[])`,
+      [listId, skuIds, units, minQty, amounts, percents, bases],
+    );
+  }
+  const removed = entries.filter((e) => e.tiers.length === 0).length;
+  return { entries: entries.length, tiers: skuIds.length, removed };
+}
+
+/** A list's entries (SKU and unit with their tiers), keyset-paged by SKU id then unit. */
+export async function listEntries(
+  db: Queryable,
+  listId: string,
+  filter: { skuId?: string | undefined; after?: { skuId: string; unit: string } | undefined; limit: number },
+): Promise<PriceEntry[]> {
+  const values: unknown[] = [listId];
+  const where = ['price_list_id = $1'];
+  if (filter.skuId) {
+    values.push(filter.skuId);
+    where.push(`sku_id = $${values.length}`);
+  }
+  if (filter.after) {
+    values.push(filter.after.skuId, filter.after.unit);
+    where.push(`(sku_id, unit) > ($${values.length - 1}::uuid, $${values.length}::text)`);
+  }
+  values.push(filter.limit);
+  const { rows } = await db.query(
+    `SELECT sku_id, unit,
+            json_agg(json_build_object('minQty', min_qty, 'amountMinor', amount_minor::text,
+                     'percentOffBasisPoints', percent_off_bp, 'baseListId', base_list_id) ORDER BY min_qty) AS tiers
+       FROM pricing.prices WHERE ${where.join(' AND ')}
+      GROUP BY sku_id, unit ORDER BY sku_id, unit LIMIT $${values.length}`,
+    values,
+  );
+  return rows.map((row) => ({
+    skuId: row.sku_id,
+    unit: row.unit,
+    tiers: (row.tiers as Array<Record<string, unknown>>).map((t) =>
+      t.amountMinor !== null
+        ? { minQty: Number(t.minQty), amountMinor: t.amountMinor as string }
+        : {
+            minQty: Number(t.minQty),
+            percentOffBasisPoints: t.percentOffBasisPoints as number,
+            baseListId: t.baseListId as string,
+          },
+    ),
+  }));
+}
+
+/**
+ * Every tier of these SKUs in these lists and in the base lists their percentage tiers name, in one
+ * round trip (the hot path of pricing: one index probe per list and SKU on the primary key), with
+ * the base lists' metadata.
+ */
+export async function tiersFor(
+  db: Queryable,
+  listIds: readonly string[],
+  skuIds: readonly string[],
+): Promise<{ tiers: TierRow[]; baseLists: Map<string, ListMeta> }> {
+  if (!listIds.length || !skuIds.length) return { tiers: [], baseLists: new Map() };
+  const { rows } = await db.query(
+    `WITH c AS (
+       SELECT price_list_id, sku_id, unit, min_qty, amount_minor, percent_off_bp, base_list_id
+         FROM pricing.prices WHERE price_list_id = ANY($1::uuid[]) AND sku_id = ANY($2::uuid[])
+     ), b AS (
+       SELECT DISTINCT base_list_id AS id FROM c WHERE base_list_id IS NOT NULL
+     )
+     SELECT c.*, bl.code AS b_code, bl.currency AS b_currency, bl.prices_include_tax AS b_tax,
+            bl.priority AS b_priority, bl.valid_from AS b_from, bl.valid_to AS b_to, bl.active AS b_active
+       FROM c LEFT JOIN pricing.price_lists bl ON bl.id = c.base_list_id
+     UNION ALL
+     SELECT p.price_list_id, p.sku_id, p.unit, p.min_qty, p.amount_minor, p.percent_off_bp, p.base_list_id,
+            NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       FROM b JOIN pricing.prices p ON p.price_list_id = b.id
+      WHERE p.sku_id = ANY($2::uuid[]) AND b.id <> ALL($1::uuid[])`,
+    [listIds, skuIds],
+  );
+  const baseLists = new Map<string, ListMeta>();
+  const tiers: TierRow[] = rows.map((row) => {
+    if (row.base_list_id && row.b_code && !baseLists.has(row.base_list_id)) {
+      baseLists.set(row.base_list_id, {
+        id: row.base_list_id,
+        code: row.b_code,
+        currency: row.b_currency,
+        pricesIncludeTax: row.b_tax,
+        priority: row.b_priority,
+        validFrom: row.b_from ? new Date(row.b_from) : null,
+        validTo: row.b_to ? new Date(row.b_to) : null,
+        active: row.b_active,
+      });
+    }
+    return {
+      priceListId: row.price_list_id,
+      skuId: row.sku_id,
+      unit: row.unit,
+      minQty: row.min_qty as bigint,
+      amountMinor: (row.amount_minor as bigint | null) ?? null,
+      percentOffBp: (row.percent_off_bp as number | null) ?? null,
+      baseListId: (row.base_list_id as string | null) ?? null,
+    };
+  });
+  return { tiers, baseLists };
+}
