@@ -6,6 +6,7 @@ import { createGatewayModule } from './gateway/gateway.module.ts';
 import type { HubModule } from './platform/hub-module.ts';
 import { jobsModule } from './platform/jobs/jobs.module.ts';
 import { outboxModule } from './platform/outbox/outbox.module.ts';
+import { pricingModule } from './pricing/pricing.module.ts';
 import { spendingModule } from './spending/spending.module.ts';
 
 /** Domain and platform services, by the names HUB_SERVICES uses. Adding a domain = adding it here. */
@@ -15,6 +16,7 @@ const serviceModules: readonly HubModule[] = [
   spendingModule,
   catalogModule,
   catalogSearchModule,
+  pricingModule,
   jobsModule,
   outboxModule,
 ];

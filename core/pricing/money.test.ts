@@ -26,11 +26,15 @@ describe('percentOff', () => {
 
   it('matches exact rational half-up rounding for any amount and discount', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.integer({ min: 0, max: 10_000 }), (amount, bp) => {
-        const numerator = amount * BigInt(10_000 - bp);
-        const expected = (numerator * 2n + 10_000n) / 20_000n; // floor(x + 1/2) for x ≥ 0
-        expect(percentOff(amount, bp)).toBe(expected);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (amount, bp) => {
+          const numerator = amount * BigInt(10_000 - bp);
+          const expected = (numerator * 2n + 10_000n) / 20_000n; // floor(x + 1/2) for x ≥ 0
+          expect(percentOff(amount, bp)).toBe(expected);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -20,7 +20,7 @@ const AREAS: Array<(context: PricingContext) => PricingArea> = [
 ];
 
 // Routes are data: built once from a throwaway context (no I/O happens at build time).
-const ROUTES = AREAS.flatMap((area) => area({} as PricingContext).routes);
+const ROUTES = AREAS.flatMap((area) => area({ platform: {} } as PricingContext).routes);
 
 /**
  * The pricing service. `config` defaults to the environment (pricing-config.ts); tests pass one.
