@@ -1,10 +1,10 @@
 import { PassThrough, type Writable } from 'node:stream';
-import { create as contentDisposition } from 'content-disposition';
 import type { Context } from 'moleculer';
 import { schemaRef } from '../../../schemas/index.ts';
 import { requireBuyerCompany } from '../../platform/auth/auth-context.ts';
 import { Forbidden } from '../../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../../platform/http/route-spec.ts';
+import { sendFile } from '../../platform/http/uploads.ts';
 import { type CatalogArea, type CatalogContext, requireCatalogStaff, TAG } from '../catalog-area.ts';
 import type { Lifecycle, Product } from '../products.ts';
 import { viewerOf } from '../viewer.ts';
@@ -122,15 +122,14 @@ export function exportArea({ platform }: CatalogContext): CatalogArea {
         out.destroy(error as Error);
       },
     );
-    const responseMeta = ctx.meta as Record<string, unknown>;
-    responseMeta.$responseType = CONTENT_TYPES[format];
-    responseMeta.$responseHeaders = {
-      'Content-Disposition': contentDisposition(exportFilename(source.filename, format)),
-      'X-Content-Type-Options': 'nosniff',
-      'Cache-Control': 'private, no-store',
-      'X-Export-Rows': String(source.entries.length),
-      'X-Export-Truncated': String(source.truncated),
-    };
+    sendFile(
+      ctx,
+      { contentType: CONTENT_TYPES[format], filename: exportFilename(source.filename, format) },
+      out,
+    );
+    const headers = (ctx.meta as { $responseHeaders: Record<string, string> }).$responseHeaders;
+    headers['X-Export-Rows'] = String(source.entries.length);
+    headers['X-Export-Truncated'] = String(source.truncated);
     return out;
   }
 
@@ -191,7 +190,7 @@ export function exportArea({ platform }: CatalogContext): CatalogArea {
 
 const FILE_TYPES = [CONTENT_TYPES.xlsx, CONTENT_TYPES.pdf];
 
-const ROUTES: Array<RouteSpec & { download?: { contentTypes: string[] } }> = [
+const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     path: '/api/catalog/lists/:id/export',
