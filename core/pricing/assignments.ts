@@ -55,6 +55,18 @@ export async function deleteAssignment(
   return toAssignment(rows[0]);
 }
 
+export async function findAssignment(
+  db: Queryable,
+  priceListId: string,
+  assignmentId: string,
+): Promise<PriceListAssignment | undefined> {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM pricing.price_list_assignments WHERE id = $1 AND price_list_id = $2`,
+    [assignmentId, priceListId],
+  );
+  return rows[0] ? toAssignment(rows[0]) : undefined;
+}
+
 /** Bounded by the schema of the answer: a list assigned to more audiences is better split. */
 const MAX_ASSIGNMENTS = 10_000;
 

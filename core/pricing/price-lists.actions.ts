@@ -3,7 +3,13 @@ import type { PriceTier } from '../../schemas/generated/types.ts';
 import { schemaRef } from '../../schemas/index.ts';
 import { type FieldError, NotFound, ValidationFailed } from '../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
-import { type AssignmentInput, assignmentsOf, deleteAssignment, insertAssignment } from './assignments.ts';
+import {
+  type AssignmentInput,
+  assignmentsOf,
+  deleteAssignment,
+  findAssignment,
+  insertAssignment,
+} from './assignments.ts';
 import { companyExists, lookUpSkus } from './catalog-lookup.ts';
 import {
   bumpVersion,
@@ -147,6 +153,16 @@ export function priceListsArea({ platform, caches }: PricingContext): PricingAre
           requirePricingStaff(ctx, 'read');
           if (!(await findPriceList(db, ctx.params.id))) throw new NotFound('Price list');
           return { items: await assignmentsOf(db, ctx.params.id) };
+        },
+      },
+
+      'priceLists.assignment': {
+        params: schemaRef('api/pricing/assignment-ref-params'),
+        async handler(ctx: Context<{ id: string; assignmentId: string }>) {
+          requirePricingStaff(ctx, 'read');
+          const found = await findAssignment(db, ctx.params.id, ctx.params.assignmentId);
+          if (!found) throw new NotFound('Assignment');
+          return found;
         },
       },
 
@@ -364,6 +380,18 @@ const ROUTES: RouteSpec[] = [
     requestSchema: 'api/pricing/create-assignment-request',
     responseSchema: 'entities/price-list-assignment',
     successStatus: 201,
+    location: `${BASE}/{priceListId}/assignments/{id}`,
+  },
+  {
+    method: 'GET',
+    path: `${BASE}/:id/assignments/:assignmentId`,
+    action: 'pricing.priceLists.assignment',
+    operationId: 'getPriceListAssignment',
+    tag: TAG,
+    summary: 'One assignment of a price list (staff)',
+    audience: 'staff',
+    paramsSchema: 'api/pricing/assignment-ref-params',
+    responseSchema: 'entities/price-list-assignment',
   },
   {
     method: 'DELETE',
