@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type moleculer from 'moleculer';
 import type { PriceLinesResponse } from '../../schemas/generated/types.ts';
-import type { TestHub } from '../platform/testing/start-test-hub.ts';
 import { loadPricingConfig, PricingConfigError } from './pricing-config.ts';
 import {
   asBuyer,
