@@ -10,6 +10,7 @@ import { categoriesArea } from './categories.actions.ts';
 import { exportArea } from './export/export.actions.ts';
 import { internalArea } from './internal.actions.ts';
 import { listsArea } from './lists.actions.ts';
+import { mediaArea } from './media/media.actions.ts';
 import { productsArea } from './products.actions.ts';
 import { sharedCatalogsArea } from './shared-catalogs.actions.ts';
 import { storefrontArea } from './storefront.actions.ts';
@@ -26,6 +27,7 @@ const AREAS: Array<(context: CatalogContext) => CatalogArea> = [
   analyticsArea,
   internalArea,
   exportArea,
+  mediaArea,
 ];
 
 function build(platform: Platform): CatalogArea {
