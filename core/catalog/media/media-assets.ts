@@ -368,8 +368,7 @@ export async function replaceContent(
   if (before.sha256 === content.sha256) return { before, after: before, replaced: false };
   const holder = await findAssetBySha256(db, content.sha256);
   if (holder) {
-    throw new Conflict('Another asset already holds this file', {
-      assetId: holder.id,
+    throw new Conflict(`Another asset already holds this file: ${holder.id}`, {
       errors: [{ pointer: '', detail: `the same bytes are asset ${holder.id}` }],
     });
   }
@@ -412,10 +411,15 @@ export async function deleteAsset(
   if (!asset) throw new NotFound('Media asset');
   const productIds = await productsOfAsset(db, id);
   if (productIds.length && !options.detach) {
-    throw new Conflict(`The asset is attached to ${productIds.length} product(s): detach it first`, {
-      productIds: productIds.slice(0, 100),
-      errors: [{ pointer: '/detach', detail: 'pass detach=true to take it off every product and delete it' }],
-    });
+    throw new Conflict(
+      `The asset is attached to ${productIds.length} product(s): detach it first, or pass detach=true`,
+      {
+        errors: productIds.slice(0, 20).map((productId) => ({
+          pointer: '/detach',
+          detail: `attached to product ${productId}`,
+        })),
+      },
+    );
   }
   await db.query('DELETE FROM catalog.product_media WHERE asset_id = $1', [id]);
   await db.query('DELETE FROM catalog.media_assets WHERE id = $1', [id]);

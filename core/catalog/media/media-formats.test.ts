@@ -47,20 +47,20 @@ describe('recognising a file from its first bytes', () => {
       code: 422,
       type: 'media-type-mismatch',
       message: "The file's bytes are application/x-msdownload, not image/png as declared",
-      data: expect.objectContaining({ declared: 'image/png', detected: 'application/x-msdownload' }),
+      data: { errors: [{ pointer: '', detail: 'the content is application/x-msdownload, not image/png' }] },
     });
     // A real ELF binary from this machine.
     const elf = readFileSync('/bin/true');
     expect(await problemOf(recogniseFormat('datasheet', 'application/pdf', elf))).toMatchObject({
       code: 422,
-      data: { detected: 'application/x-elf' },
+      message: "The file's bytes are application/x-elf, not application/pdf as declared",
     });
   });
 
   it('refuses text and empty bodies where a binary format was declared, and a PNG sent as a JPEG', async () => {
     expect(await problemOf(recogniseFormat('image', 'image/jpeg', png()))).toMatchObject({
       code: 422,
-      data: { detected: 'image/png', declared: 'image/jpeg' },
+      message: "The file's bytes are image/png, not image/jpeg as declared",
     });
     expect(
       await problemOf(recogniseFormat('cad', 'application/octet-stream', Buffer.from('hello'))),
@@ -77,11 +77,11 @@ describe('recognising a file from its first bytes', () => {
       await problemOf(recogniseFormat('software', 'application/zip', await xlsx([['a']]))),
     ).toMatchObject({
       code: 422,
-      data: { detected: XLSX },
+      message: `The file's bytes are ${XLSX}, not application/zip as declared`,
     });
     expect(await problemOf(recogniseFormat('datasheet', XLSX, zip({ 'a.txt': 'a' })))).toMatchObject({
       code: 422,
-      data: { detected: 'application/zip' },
+      message: `The file's bytes are application/zip, not ${XLSX} as declared`,
     });
   });
 

@@ -260,11 +260,7 @@ export async function recogniseFormat(
   throw new UnprocessableRequest(
     'media-type-mismatch',
     `The file's bytes are ${what}, not ${declaredType} as declared`,
-    {
-      declared: declaredType,
-      detected: detected ?? null,
-      errors: [{ pointer: '', detail: `the content is ${what}, not ${declaredType}` }],
-    },
+    { errors: [{ pointer: '', detail: `the content is ${what}, not ${declaredType}` }] },
   );
 }
 

@@ -10,6 +10,68 @@ import {
 } from './media-formats.ts';
 
 /**
+ * How much of a refused body is still read (and dropped) so that the client, which is usually
+ * still sending, gets to read the answer: a server that closes a connection with unread bytes
+ * makes the peer's TCP stack reset it, and the client sees ECONNRESET instead of the 413/422.
+ * Past this the connection is cut.
+ */
+const DRAIN_BYTES = 64 * 1024 * 1024;
+
+/** An upload's body read through one iterator: its first bytes, the rest, or what is left dropped. */
+export class UploadBody {
+  readonly #chunks: AsyncIterator<Buffer>;
+  readonly #stream: Upload['stream'];
+  #done = false;
+
+  constructor(upload: Upload) {
+    this.#stream = upload.stream;
+    this.#chunks = upload.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  }
+
+  /** At least `bytes` first bytes (fewer when the body is shorter), taken off the body. */
+  async head(bytes: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    while (length < bytes && !this.#done) {
+      const next = await this.#chunks.next();
+      if (next.done) this.#done = true;
+      else {
+        chunks.push(next.value);
+        length += next.value.length;
+      }
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** The rest of the body. */
+  async *rest(): AsyncGenerator<Buffer> {
+    while (!this.#done) {
+      const next = await this.#chunks.next();
+      if (next.done) this.#done = true;
+      else yield next.value;
+    }
+  }
+
+  /**
+   * Reads and drops what is left of a refused body in the background (at most `DRAIN_BYTES`,
+   * then the connection is cut), so the client reads the refusal.
+   */
+  discard(): void {
+    const drain = async () => {
+      let dropped = 0;
+      while (!this.#done && dropped <= DRAIN_BYTES) {
+        const next = await this.#chunks.next();
+        if (next.done) this.#done = true;
+        else dropped += next.value.length;
+      }
+      if (!this.#done) this.#stream.destroy();
+    };
+    // A body that fails while being dropped (over the route's bound, client gone) needs nothing more.
+    drain().catch(() => {});
+  }
+}
+
+/**
  * Takes an uploaded file into the object store: reads its first bytes, decides its real format
  * (refusing a body whose bytes are not what was declared before anything is stored), then streams
  * the whole body to the store under `key`, bounded by the kind's size (413 past it, nothing kept).
@@ -17,41 +79,17 @@ import {
 export async function storeUpload(
   storage: ObjectStore,
   key: string,
-  upload: Upload,
+  body: UploadBody,
+  declaredType: string,
   kind: MediaKind,
 ): Promise<{ format: MediaFormat; stored: StoredObject }> {
-  const chunks = upload.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const head: Buffer[] = [];
-  let headBytes = 0;
-  let ended = false;
-  while (headBytes < SNIFF_BYTES) {
-    const next = await chunks.next();
-    if (next.done) {
-      ended = true;
-      break;
-    }
-    head.push(next.value);
-    headBytes += next.value.length;
-  }
-  const first = Buffer.concat(head);
-  let format: MediaFormat;
-  try {
-    format = await recogniseFormat(kind, upload.contentType, first.subarray(0, SNIFF_BYTES));
-  } catch (error) {
-    // The rest of a refused body is not read.
-    upload.stream.destroy();
-    throw error;
-  }
-  async function* body() {
+  const first = await body.head(SNIFF_BYTES);
+  const format = await recogniseFormat(kind, declaredType, first.subarray(0, SNIFF_BYTES));
+  async function* whole() {
     yield first;
-    if (ended) return;
-    for (;;) {
-      const next = await chunks.next();
-      if (next.done) return;
-      yield next.value;
-    }
+    yield* body.rest();
   }
-  const stored = await storage.put(key, Readable.from(body(), { objectMode: false }), {
+  const stored = await storage.put(key, Readable.from(whole(), { objectMode: false }), {
     contentType: format.mediaType,
     maxBytes: KIND_RULES[kind].maxBytes,
   });

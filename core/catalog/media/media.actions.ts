@@ -25,6 +25,7 @@ import {
   assetForViewer,
   deleteAsset,
   downloadsOf,
+  findAsset,
   insertAsset,
   listAssets,
   type MediaFilter,
@@ -47,7 +48,7 @@ import {
   type MediaKind,
   STORED_TYPES,
 } from './media-formats.ts';
-import { storeUpload } from './media-upload.ts';
+import { storeUpload, UploadBody } from './media-upload.ts';
 import {
   type Attachment,
   attachMedia,
@@ -160,6 +161,27 @@ export function mediaArea({ platform }: CatalogContext): CatalogArea {
     return staffProductMedia(productId);
   }
 
+  /**
+   * Reads an upload: `prepare` checks the request and names the kind, then the body is checked
+   * against the kind and kept under a new key of the asset. A refused body is read to its end
+   * (bounded) so the client gets the answer rather than a reset connection.
+   */
+  async function receive(ctx: Context, assetId: string, prepare: () => MediaKind | Promise<MediaKind>) {
+    const upload = uploadOf(ctx);
+    const body = new UploadBody(upload);
+    try {
+      const kind = await prepare();
+      const length = (ctx.meta as { upload?: { length?: number } }).upload?.length;
+      checkDeclared(kind, upload.contentType, length);
+      const key = newKey(assetId);
+      const { format, stored } = await storeUpload(platform.storage, key, body, upload.contentType, kind);
+      return { format, stored, key, filename: upload.filename };
+    } catch (error) {
+      body.discard();
+      throw error;
+    }
+  }
+
   function uploaderOf(auth: AuthContext): string {
     return auth.principalId;
   }
@@ -169,16 +191,16 @@ export function mediaArea({ platform }: CatalogContext): CatalogArea {
       'media.upload': {
         params: schemaRef('api/catalog/media-upload-query'),
         async handler(ctx: Context<UploadQuery>) {
-          const auth = requireCatalogStaff(ctx);
           const params = ctx.params;
-          const access = resolveAccess(undefined, params);
-          const upload = uploadOf(ctx);
-          const length = (ctx.meta as { upload?: { length?: number } }).upload?.length;
-          checkDeclared(params.kind, upload.contentType, length);
           const id = randomUUID();
-          const key = newKey(id);
-          const { format, stored } = await storeUpload(platform.storage, key, upload, params.kind);
-          const fileName = fileNameFor(format, upload.filename, `${params.kind}-${id.slice(0, 8)}`);
+          let auth!: AuthContext;
+          let access!: ReturnType<typeof resolveAccess>;
+          const { format, stored, key, filename } = await receive(ctx, id, () => {
+            auth = requireCatalogStaff(ctx);
+            access = resolveAccess(undefined, params);
+            return params.kind;
+          });
+          const fileName = fileNameFor(format, filename, `${params.kind}-${id.slice(0, 8)}`);
           let result: { asset: StoredAsset; created: boolean };
           try {
             result = await db.transaction(async (tx) => {
@@ -262,15 +284,16 @@ export function mediaArea({ platform }: CatalogContext): CatalogArea {
       'media.replace': {
         params: schemaRef('api/catalog/media-replace-query'),
         async handler(ctx: Context<{ id: string; versionLabel?: string }>) {
-          const auth = requireCatalogStaff(ctx);
-          const current = await assetDetail(db, ctx.params.id);
-          if (!current) throw new NotFound('Media asset');
-          const upload = uploadOf(ctx);
-          const length = (ctx.meta as { upload?: { length?: number } }).upload?.length;
-          checkDeclared(current.kind, upload.contentType, length);
-          const key = newKey(current.id);
-          const { format, stored } = await storeUpload(platform.storage, key, upload, current.kind);
-          const fileName = fileNameFor(format, upload.filename, stemOf(current.fileName));
+          let auth!: AuthContext;
+          let current!: StoredAsset;
+          const { format, stored, key, filename } = await receive(ctx, ctx.params.id, async () => {
+            auth = requireCatalogStaff(ctx);
+            const found = await findAsset(db, ctx.params.id);
+            if (!found) throw new NotFound('Media asset');
+            current = found;
+            return found.kind;
+          });
+          const fileName = fileNameFor(format, filename, stemOf(current.fileName));
           let outcome: Awaited<ReturnType<typeof replaceContent>>;
           try {
             outcome = await db.transaction(async (tx) => {

@@ -56,15 +56,16 @@ export async function setProductMedia(
   let primary = false;
   items.forEach((item, index) => {
     const kind = kinds.get(item.assetId);
+    const fits = kind !== undefined && roleFits(item.role, kind);
     if (!kind) errors.push({ pointer: `${pointerBase}/${index}/assetId`, detail: 'is not a media asset' });
-    else if (!roleFits(item.role, kind)) {
+    else if (!fits) {
       errors.push({ pointer: `${pointerBase}/${index}/role`, detail: `a ${kind} cannot be a ${item.role}` });
     }
     if (seen.has(item.assetId)) {
       errors.push({ pointer: `${pointerBase}/${index}/assetId`, detail: 'is attached once only' });
     }
     seen.add(item.assetId);
-    if (item.role === 'primary_image') {
+    if (item.role === 'primary_image' && fits) {
       if (primary) {
         errors.push({ pointer: `${pointerBase}/${index}/role`, detail: 'a product has one primary image' });
       }

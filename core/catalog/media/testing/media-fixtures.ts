@@ -112,35 +112,39 @@ export function mp4(payload = 64): Buffer {
   return Buffer.concat([ftyp, mdat]);
 }
 
-/** A minimal ASCII DXF drawing: one line. */
-export const DXF = Buffer.from(
-  [
-    '999',
-    'made by a test',
-    '0',
-    'SECTION',
-    '2',
-    'ENTITIES',
-    '0',
-    'LINE',
-    '8',
-    '0',
-    '10',
-    '0.0',
-    '20',
-    '0.0',
-    '11',
-    '10.0',
-    '21',
-    '5.0',
-    '0',
-    'ENDSEC',
-    '0',
-    'EOF',
-    '',
-  ].join('\r\n'),
-  'latin1',
-);
+/** A minimal ASCII DXF drawing (one line); `comment` varies the bytes. */
+export function dxf(comment = 'made by a test'): Buffer {
+  return Buffer.from(
+    [
+      '999',
+      comment,
+      '0',
+      'SECTION',
+      '2',
+      'ENTITIES',
+      '0',
+      'LINE',
+      '8',
+      '0',
+      '10',
+      '0.0',
+      '20',
+      '0.0',
+      '11',
+      '10.0',
+      '21',
+      '5.0',
+      '0',
+      'ENDSEC',
+      '0',
+      'EOF',
+      '',
+    ].join('\r\n'),
+    'latin1',
+  );
+}
+
+export const DXF = dxf();
 
 /** A minimal STEP (ISO 10303-21) file. */
 export const STEP = Buffer.from(
