@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Context } from 'moleculer';
 import type { Queryable } from '../../platform/database/database.ts';
 import { NotFound } from '../../platform/errors/hub-errors.ts';
@@ -188,6 +189,7 @@ export async function attributesOfProducts(
 
 /** Products are loaded this many at a time while the file streams. */
 export const LOAD_BATCH = 200;
+const YIELD_EVERY = 10;
 
 /**
  * The rows, loaded batch by batch as the writer asks for them. Visibility is checked again per
@@ -207,7 +209,9 @@ export async function* exportRows(
       loadProducts(db, ids),
       viewer.kind === 'staff' ? undefined : visibleAmong(db, viewer, ids),
     ]);
-    for (const entry of batch) {
+    for (const [i, entry] of batch.entries()) {
+      // Writing a row takes up to ~5 ms (PDF layout): let other requests in every few rows.
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
       const product = products.get(entry.productId);
       if (!product || (visible && !visible.has(product.id))) continue;
       if (entry.skuId === undefined) {

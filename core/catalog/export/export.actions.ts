@@ -40,9 +40,9 @@ export function exportFilename(stem: string, format: Format): string {
 }
 
 /**
- * Columns of other domains for this export: where price and stock come in once pricing and
- * inventory exist, asked over the mesh with the caller's context (so a buyer gets their own
- * contract price). Today there are none: the catalog does not invent a price.
+ * Columns of other domains for this export: where price (`pricing.internal.priceLines`, asked over
+ * the mesh with the caller's context, so a buyer gets their own prices) and stock come in. Today
+ * none: the catalog does not invent a price. The wiring is in the README ("Price and stock").
  */
 async function commercialColumns(_ctx: Context, _source: ExportSource): Promise<ExportColumn[]> {
   return [];

@@ -199,11 +199,15 @@ export async function writePdf(
     written += 1;
     const cells = columns.map((column) => {
       const lines = cellLines(column, row, written, meta);
-      const heights = lines.map((line) => {
+      const width = column.width - 2 * PAD;
+      // Most cells hold one short line: measuring its width (cached per word) is far cheaper than
+      // wrapping it, and a line that fits is drawn without the line wrapper.
+      const fits = lines.map((line) => doc.fontSize(line.size).widthOfString(line.text) <= width);
+      const heights = lines.map((line, i) => {
         doc.fontSize(line.size);
-        return doc.heightOfString(line.text, { width: column.width - 2 * PAD });
+        return fits[i] ? doc.currentLineHeight(true) : doc.heightOfString(line.text, { width });
       });
-      return { column, lines, heights, height: heights.reduce((sum, h) => sum + h, 0) };
+      return { column, lines, fits, heights, height: heights.reduce((sum, h) => sum + h, 0) };
     });
     const specs = specsOf(row, options.attributes, meta.lang)
       .map((spec) => `${spec.name} ${spec.value}`)
@@ -228,7 +232,11 @@ export async function writePdf(
         doc
           .fontSize(line.size)
           .fillColor(line.color)
-          .text(line.text, x + PAD, cellY, { width: cell.column.width - 2 * PAD, ...(link ? { link } : {}) });
+          .text(line.text, x + PAD, cellY, {
+            width: cell.column.width - 2 * PAD,
+            lineBreak: !cell.fits[i],
+            ...(link ? { link } : {}),
+          });
         cellY += cell.heights[i]!;
       });
       x += cell.column.width;
