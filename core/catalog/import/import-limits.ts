@@ -7,7 +7,7 @@
 export interface ImportLimits {
   /** Bytes of the uploaded file (HUB_IMPORT_MAX_BYTES, default 100 MiB). */
   maxFileBytes: number;
-  /** Data rows, header excluded (HUB_IMPORT_MAX_ROWS, default 200,000). */
+  /** Data rows (one per SKU), header excluded (HUB_IMPORT_MAX_ROWS, default 500,000). */
   maxRows: number;
   /** Columns of the header and of any row (HUB_IMPORT_MAX_COLUMNS, default 500). */
   maxColumns: number;
@@ -29,7 +29,7 @@ export interface ImportLimits {
 
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
   maxFileBytes: 100 * 1024 * 1024,
-  maxRows: 200_000,
+  maxRows: 500_000,
   maxColumns: 500,
   maxCellChars: 32_767,
   maxLineChars: 1_000_000,

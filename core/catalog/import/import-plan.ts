@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../platform/database/database.ts';
 import {
   type AttributeDefinition,
@@ -24,6 +23,7 @@ import {
   type SkuField,
   type SkuValues,
 } from './import-columns.ts';
+import { timeOrderedUuid } from './time-ordered-uuid.ts';
 
 /**
  * Turns the rows of one product into a plan of writes, or into report entries: every rule the
@@ -431,7 +431,7 @@ export function planProduct(
       problem(row.row, 'skuCode', 'sku-code-taken', 'belongs to another product');
       return;
     }
-    const sku: SkuWrite = { id: owner?.skuId ?? randomUUID(), code, sort: position, variant: [] };
+    const sku: SkuWrite = { id: owner?.skuId ?? timeOrderedUuid(), code, sort: position, variant: [] };
     const skuValues: Partial<SkuValues> = {};
     for (const field of SKU_FIELDS) {
       if (field === 'skuCode') continue;
@@ -488,7 +488,7 @@ export function planProduct(
   if (newSkus.length || changedSkus.length) changes.push('skus');
   const plan: ProductPlan = {
     kind: existing ? 'update' : 'create',
-    id: existing?.id ?? randomUUID(),
+    id: existing?.id ?? timeOrderedUuid(),
     slug,
     firstRow,
     lastRow: group.rows[group.rows.length - 1]!.row,

@@ -46,16 +46,19 @@ export async function writePlans(tx: Transaction, plans: readonly ProductPlan[])
       [JSON.stringify(updates.map(productRecord))],
     );
   }
-  const values = plans.flatMap((plan) => plan.values.map((value) => valueRecord(plan.id, value)));
-  if (values.length) {
-    await tx.query(
-      `INSERT INTO catalog.product_attribute_values (product_id, attribute_id, num, min, max, text, bool)
-       SELECT r.o, r.a, r.n, r.lo, r.hi, r.t, r.b FROM jsonb_to_recordset($1::jsonb) AS r(${VALUE_RECORD})
-       ON CONFLICT (product_id, attribute_id) DO UPDATE
-         SET num = EXCLUDED.num, min = EXCLUDED.min, max = EXCLUDED.max, text = EXCLUDED.text, bool = EXCLUDED.bool`,
-      [JSON.stringify(values)],
-    );
-  }
+  // New products' values cannot collide: a plain insert skips the speculative-insertion work of ON CONFLICT.
+  await insertValues(
+    tx,
+    'product_attribute_values',
+    creates.flatMap((plan) => plan.values.map((value) => valueRecord(plan.id, value))),
+    false,
+  );
+  await insertValues(
+    tx,
+    'product_attribute_values',
+    updates.flatMap((plan) => plan.values.map((value) => valueRecord(plan.id, value))),
+    true,
+  );
   const newSkus = plans.flatMap((plan) => plan.newSkus.map((sku) => skuRecord(plan.id, sku)));
   if (newSkus.length) {
     await tx.query(
@@ -76,20 +79,44 @@ export async function writePlans(tx: Transaction, plans: readonly ProductPlan[])
       [JSON.stringify(changedSkus)],
     );
   }
-  const variants = plans.flatMap((plan) =>
-    [...plan.newSkus, ...plan.changedSkus].flatMap((sku) =>
-      sku.variant.map((value) => valueRecord(sku.id, value)),
+  await insertValues(
+    tx,
+    'sku_attribute_values',
+    plans.flatMap((plan) =>
+      plan.newSkus.flatMap((sku) => sku.variant.map((value) => valueRecord(sku.id, value))),
     ),
+    false,
   );
-  if (variants.length) {
-    await tx.query(
-      `INSERT INTO catalog.sku_attribute_values (sku_id, attribute_id, num, min, max, text, bool)
-       SELECT r.o, r.a, r.n, r.lo, r.hi, r.t, r.b FROM jsonb_to_recordset($1::jsonb) AS r(${VALUE_RECORD})
-       ON CONFLICT (sku_id, attribute_id) DO UPDATE
-         SET num = EXCLUDED.num, min = EXCLUDED.min, max = EXCLUDED.max, text = EXCLUDED.text, bool = EXCLUDED.bool`,
-      [JSON.stringify(variants)],
-    );
-  }
+  await insertValues(
+    tx,
+    'sku_attribute_values',
+    plans.flatMap((plan) =>
+      plan.changedSkus.flatMap((sku) => sku.variant.map((value) => valueRecord(sku.id, value))),
+    ),
+    true,
+  );
+}
+
+/** Typed values of products or SKUs; `replace` overwrites a stored value of the same attribute. */
+async function insertValues(
+  tx: Transaction,
+  table: 'product_attribute_values' | 'sku_attribute_values',
+  records: readonly ReturnType<typeof valueRecord>[],
+  replace: boolean,
+): Promise<void> {
+  if (records.length === 0) return;
+  const owner = table === 'product_attribute_values' ? 'product_id' : 'sku_id';
+  await tx.query(
+    `INSERT INTO catalog.${table} (${owner}, attribute_id, num, min, max, text, bool)
+     SELECT r.o, r.a, r.n, r.lo, r.hi, r.t, r.b FROM jsonb_to_recordset($1::jsonb) AS r(${VALUE_RECORD})
+     ${
+       replace
+         ? `ON CONFLICT (${owner}, attribute_id) DO UPDATE
+              SET num = EXCLUDED.num, min = EXCLUDED.min, max = EXCLUDED.max, text = EXCLUDED.text, bool = EXCLUDED.bool`
+         : ''
+     }`,
+    [JSON.stringify(records)],
+  );
 }
 
 const PRODUCT_RECORD = `id uuid, slug text, name_zh text, name_en text, description_zh text, description_en text,
@@ -126,15 +153,17 @@ function productRecord(plan: ProductPlan) {
 }
 
 function valueRecord(owner: string, value: ResolvedValue) {
-  return {
+  // Absent keys are NULL; nulls are left out to keep the batch's JSON small.
+  const record: { o: string; a: string; n?: number; lo?: number; hi?: number; t?: string; b?: boolean } = {
     o: owner,
     a: value.definition.id,
-    ...(value.num !== null ? { n: value.num } : {}),
-    ...(value.min !== null ? { lo: value.min } : {}),
-    ...(value.max !== null ? { hi: value.max } : {}),
-    ...(value.text !== null ? { t: value.text } : {}),
-    ...(value.bool !== null ? { b: value.bool } : {}),
   };
+  if (value.num !== null) record.n = value.num;
+  if (value.min !== null) record.lo = value.min;
+  if (value.max !== null) record.hi = value.max;
+  if (value.text !== null) record.t = value.text;
+  if (value.bool !== null) record.b = value.bool;
+  return record;
 }
 
 function skuRecord(productId: string, sku: SkuWrite) {

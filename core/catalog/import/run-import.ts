@@ -3,7 +3,6 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { recordAudit } from '../../platform/audit/audit-log.ts';
 import type { AuthContext } from '../../platform/auth/auth-context.ts';
 import type { Database, Transaction } from '../../platform/database/database.ts';
@@ -121,12 +120,7 @@ export async function runImport(options: RunImportOptions): Promise<ImportRecord
     const apply = new BatchApplier(db, record, read.columns, catalog, counters, actor, origin, options);
     let batch: ProductRows[] = [];
     let group: ProductRows | undefined;
-    const lines = createInterface({
-      input: createReadStream(read.spool),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
-    for await (const line of lines) {
-      const [row, cells, problems] = JSON.parse(line) as SpooledRow;
+    for await (const [row, cells, problems] of spooledRows(read.spool)) {
       const key = productKeyOf(cells, read.columns);
       if (!group || key === '' || key !== group.key) {
         if (group) batch.push(group);
@@ -154,6 +148,22 @@ export async function runImport(options: RunImportOptions): Promise<ImportRecord
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** The spooled rows, pulled a chunk at a time: while a batch waits on the database nothing more is read. */
+async function* spooledRows(file: string): AsyncGenerator<SpooledRow> {
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1024 * 1024 });
+  let rest = '';
+  for await (const chunk of stream as AsyncIterable<string>) {
+    const text = rest + chunk;
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      yield JSON.parse(text.slice(start, end)) as SpooledRow;
+      start = end + 1;
+    }
+    rest = text.slice(start);
+  }
+  if (rest) yield JSON.parse(rest) as SpooledRow;
 }
 
 /** Pass 1: parse, bound, map the header, spool the rows with the whole-file problems. */
