@@ -1,5 +1,7 @@
 import type { Context } from 'moleculer';
 import { schemaRef } from '../../schemas/index.ts';
+import { authOf } from '../platform/auth/auth-context.ts';
+import { NotFound } from '../platform/errors/hub-errors.ts';
 import type { CatalogArea, CatalogContext } from './catalog-area.ts';
 import { viewerOf } from './viewer.ts';
 import { visibilityFilterSql, visibleAmong } from './visibility.ts';
@@ -50,6 +52,54 @@ export function internalArea({ platform }: CatalogContext): CatalogArea {
               lifecycle: row.lifecycle,
               orderable: row.lifecycle === 'active',
             })),
+          };
+        },
+      },
+
+      /**
+       * SKUs that exist in the published catalog (not drafts), whoever the caller is: carts tell a
+       * quick-order row with an unknown code from one naming a SKU the buyer may not see. Answers
+       * ids and codes only, of SKUs the caller already named.
+       */
+      'internal.knownSkus': {
+        visibility: 'public' as const,
+        params: schemaRef('api/catalog/sku-lookup-params'),
+        async handler(ctx: Context<{ skuIds?: string[]; codes?: string[] }>) {
+          const { rows } = await db.query(
+            `SELECT s.id, s.code FROM catalog.skus s JOIN catalog.products p ON p.id = s.product_id
+              WHERE (s.id = ANY($1::uuid[]) OR s.code = ANY($2::text[])) AND p.lifecycle <> 'draft'
+              ORDER BY s.code`,
+            [ctx.params.skuIds ?? [], ctx.params.codes ?? []],
+          );
+          return { items: rows.map((row) => ({ skuId: row.id, code: row.code })) };
+        },
+      },
+
+      /**
+       * Every item of one of the calling buyer's product lists (requisition lists), visible or not:
+       * carts merge them and report what they skip and why. Another user's list is not found.
+       */
+      'internal.listItems': {
+        visibility: 'public' as const,
+        params: schemaRef('api/catalog/list-items-params'),
+        async handler(ctx: Context<{ listId: string }>) {
+          const auth = authOf(ctx);
+          if (auth.kind !== 'buyer' || !auth.companyId) throw new NotFound('List');
+          const { rows: lists } = await db.query(
+            'SELECT id, name FROM catalog.product_lists WHERE id = $1 AND company_id = $2 AND user_id = $3',
+            [ctx.params.listId, auth.companyId, auth.principalId],
+          );
+          if (!lists[0]) throw new NotFound('List');
+          const { rows } = await db.query(
+            `SELECT i.sku_id, s.code, i.quantity FROM catalog.product_list_items i
+               JOIN catalog.skus s ON s.id = i.sku_id
+              WHERE i.list_id = $1 ORDER BY i.added_at, s.code`,
+            [ctx.params.listId],
+          );
+          return {
+            id: lists[0].id,
+            name: lists[0].name,
+            items: rows.map((row) => ({ skuId: row.sku_id, skuCode: row.code, quantity: row.quantity })),
           };
         },
       },
