@@ -1,5 +1,6 @@
 import { accountsModule } from './accounts/accounts.module.ts';
 import { approvalsModule } from './approvals/approvals.module.ts';
+import { cartsModule } from './carts/carts.module.ts';
 import { catalogModule } from './catalog/catalog.module.ts';
 import { catalogSearchModule } from './catalog/search/catalog-search.module.ts';
 import { createGatewayModule } from './gateway/gateway.module.ts';
@@ -17,6 +18,7 @@ const serviceModules: readonly HubModule[] = [
   catalogModule,
   catalogSearchModule,
   pricingModule,
+  cartsModule,
   jobsModule,
   outboxModule,
 ];
