@@ -11,7 +11,7 @@ import { http, logInAs, startTestHub, type TestHub } from './platform/testing/st
  * attempt must answer 404 — the same as for an id that does not exist — lists must not show A's
  * records, and A's rows must be byte-for-byte unchanged afterwards.
  */
-const DOMAINS = ['accounts', 'spending', 'approvals', 'catalog'];
+const DOMAINS = ['accounts', 'spending', 'approvals', 'catalog', 'carts'];
 
 /** Routes that only ever answer about the caller themself: nothing of another tenant to aim at. */
 const CALLER_ONLY = new Set(['getCurrentPrincipal', 'listPermissions']);
@@ -30,6 +30,7 @@ interface Fixture {
   ruleId: string;
   requestId: string;
   listId: string;
+  cartId: string;
 }
 
 const cny = (yuan: number) => ({ amountMinor: String(yuan * 100), currency: 'CNY' });
@@ -38,6 +39,8 @@ interface Probe {
   method: RouteSpec['method'];
   path: string;
   body?: unknown;
+  /** A file body (an upload route) instead of JSON, with its media type. */
+  file?: { contentType: string; content: string };
   /** `not-found`: must answer 404. `list`: must answer 200 without any of A's ids. */
   expect: 'not-found' | 'list';
 }
@@ -116,7 +119,26 @@ async function createCompany(staff: string, name: string, email: string): Promis
     token,
     body: { name: `${name} spares` },
   });
-  for (const answer of [company, unit, child, role, user, address, contact, limit, budget, rule, list]) {
+  const cart = await http(t.baseUrl, 'POST', '/api/carts', { token, body: { name: `${name} cart` } });
+  const share = await http(t.baseUrl, 'POST', `/api/carts/${cart.body.id}/shares`, {
+    token,
+    body: { userId: user.body.user.id, role: 'edit' },
+  });
+  if (share.status !== 200) throw new Error(`fixture: ${share.status} ${JSON.stringify(share.body)}`);
+  for (const answer of [
+    company,
+    unit,
+    child,
+    role,
+    user,
+    address,
+    contact,
+    limit,
+    budget,
+    rule,
+    list,
+    cart,
+  ]) {
     if (answer.status !== 201) throw new Error(`fixture: ${answer.status} ${JSON.stringify(answer.body)}`);
   }
   return {
@@ -133,6 +155,7 @@ async function createCompany(staff: string, name: string, email: string): Promis
     ruleId: rule.body.id,
     requestId: await requestApproval(`p.${email}`),
     listId: list.body.id,
+    cartId: cart.body.id,
   };
 }
 
@@ -391,6 +414,103 @@ function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
         expect: 'not-found',
       },
     ],
+    listCarts: [{ method: 'GET', path: '/api/carts', expect: 'list' }],
+    // A cart of B's own: names nothing of another tenant.
+    createCart: [],
+    getCurrentCart: [{ method: 'GET', path: '/api/carts/current', expect: 'list' }],
+    getCart: [{ method: 'GET', path: `/api/carts/${target.cartId}`, expect: 'not-found' }],
+    updateCart: [
+      {
+        method: 'PATCH',
+        path: `/api/carts/${target.cartId}`,
+        body: { version: 1, name: 'Hijacked' },
+        expect: 'not-found',
+      },
+    ],
+    deleteCart: [{ method: 'DELETE', path: `/api/carts/${target.cartId}`, expect: 'not-found' }],
+    acknowledgeCartPrices: [
+      {
+        method: 'POST',
+        path: `/api/carts/${target.cartId}/acknowledge-prices`,
+        body: { version: 1 },
+        expect: 'not-found',
+      },
+    ],
+    addCartLine: [
+      {
+        method: 'POST',
+        path: `/api/carts/${target.cartId}/lines`,
+        body: { code: 'M8-BOLT', quantity: 1 },
+        expect: 'not-found',
+      },
+    ],
+    updateCartLine: [
+      {
+        method: 'PATCH',
+        path: `/api/carts/${target.cartId}/lines/${randomUUID()}`,
+        body: { version: 1, quantity: 2 },
+        expect: 'not-found',
+      },
+    ],
+    removeCartLine: [
+      {
+        method: 'DELETE',
+        path: `/api/carts/${target.cartId}/lines/${randomUUID()}?version=1`,
+        expect: 'not-found',
+      },
+    ],
+    addListToCart: [
+      {
+        method: 'POST',
+        path: `/api/carts/${target.cartId}/lines/from-list`,
+        body: { listId: caller.listId },
+        expect: 'not-found',
+      },
+      {
+        method: 'POST',
+        path: `/api/carts/${caller.cartId}/lines/from-list`,
+        body: { listId: target.listId },
+        expect: 'not-found',
+      },
+    ],
+    quickOrder: [
+      {
+        method: 'POST',
+        path: `/api/carts/${target.cartId}/quick-order`,
+        body: { text: 'M8-BOLT 1' },
+        expect: 'not-found',
+      },
+    ],
+    quickOrderFromFile: [
+      {
+        method: 'POST',
+        path: `/api/carts/${target.cartId}/quick-order/file`,
+        file: { contentType: 'text/csv', content: 'M8-BOLT,1\n' },
+        expect: 'not-found',
+      },
+    ],
+    listCartShares: [{ method: 'GET', path: `/api/carts/${target.cartId}/shares`, expect: 'not-found' }],
+    shareCart: [
+      {
+        method: 'POST',
+        path: `/api/carts/${target.cartId}/shares`,
+        body: { userId: caller.userId, role: 'edit' },
+        expect: 'not-found',
+      },
+      {
+        method: 'POST',
+        path: `/api/carts/${caller.cartId}/shares`,
+        body: { userId: target.userId, role: 'view' },
+        expect: 'not-found',
+      },
+    ],
+    revokeCartShare: [
+      {
+        method: 'DELETE',
+        path: `/api/carts/${target.cartId}/shares/${target.userId}`,
+        expect: 'not-found',
+      },
+    ],
   };
 }
 
@@ -426,6 +546,7 @@ const idsOf = (target: Fixture) => [
   target.ruleId,
   target.requestId,
   target.listId,
+  target.cartId,
 ];
 
 beforeAll(async () => {
@@ -458,7 +579,13 @@ test("company B's administrator cannot read or change anything of company A", as
   const failures: string[] = [];
   for (const [operationId, list] of Object.entries(probes(a, b))) {
     for (const probe of list) {
-      const answer = await http(t.baseUrl, probe.method, probe.path, { token: b.token, body: probe.body });
+      const answer = await http(t.baseUrl, probe.method, probe.path, {
+        token: b.token,
+        body: probe.body,
+        ...(probe.file
+          ? { rawBody: probe.file.content, headers: { 'content-type': probe.file.contentType } }
+          : {}),
+      });
       if (probe.expect === 'not-found' && answer.status !== 404) {
         failures.push(
           `${operationId} ${probe.method} ${probe.path}: ${answer.status} ${JSON.stringify(answer.body)}`,
