@@ -85,6 +85,20 @@ describe('recognising a file from its first bytes', () => {
     });
   });
 
+  it('refuses a macro-enabled workbook sent as a plain XLSX', async () => {
+    const types = (main: string) =>
+      `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="${main}"/></Types>`;
+    const xlsm = zip({
+      '[Content_Types].xml': types('application/vnd.ms-excel.sheet.macroEnabled.main+xml'),
+      'xl/workbook.xml': '<workbook/>',
+      'xl/vbaProject.bin': 'macros',
+    });
+    expect(await problemOf(recogniseFormat('datasheet', XLSX, xlsm))).toMatchObject({
+      code: 422,
+      message: `The file's bytes are application/vnd.ms-excel.sheet.macroenabled.12, not ${XLSX} as declared`,
+    });
+  });
+
   it('checks the declared type and length per kind before reading (415, 413)', async () => {
     expect(() => checkDeclared('image', 'application/pdf', undefined)).toThrow(
       expect.objectContaining({
