@@ -5,7 +5,9 @@ import { createRootUnit, createUnit, rootUnit, updateUnit } from '../accounts/un
 import { findUserByEmail, insertUser, prepareUser } from '../accounts/users.ts';
 import { seedDemoApprovalRules } from '../approvals/demo-data.ts';
 import { seedDemoCatalog } from '../catalog/demo-data.ts';
+import { listProducts, loadProducts } from '../catalog/products.ts';
 import type { Database } from '../platform/database/database.ts';
+import { type DemoSku, seedDemoPrices } from '../pricing/demo-data.ts';
 import { insertBudget } from '../spending/budgets.ts';
 import { insertLimit } from '../spending/limits.ts';
 import { DEFAULT_TIME_ZONE } from '../spending/periods.ts';
@@ -193,10 +195,37 @@ async function seedCompany(db: Database, demo: DemoCompany, staffId: string): Pr
   await seedDemoApprovalRules(db, companyId!);
 }
 
+/** The demo catalog's SKUs, for the demo prices (read with the catalog's own functions). */
+async function demoSkus(db: Database): Promise<DemoSku[]> {
+  const skus: DemoSku[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await listProducts(db, { lifecycle: 'active', limit: 200, after });
+    if (!page.length) return skus;
+    const products = await loadProducts(
+      db,
+      page.map((p) => p.id),
+    );
+    for (const product of products.values()) {
+      for (const sku of product.skus) {
+        skus.push({
+          skuId: sku.id,
+          code: sku.code,
+          productId: product.id,
+          unitOfMeasure: sku.unitOfMeasure,
+          packSize: sku.packSize,
+        });
+      }
+    }
+    after = page[page.length - 1]!.id;
+  }
+}
+
 /**
  * `hub seed demo` and `hub start --demo`: the demo staff admin and two buyer companies with org
  * trees, people in every preset role and a custom one, approval rules, spending limits, a
- * budget, and a demo catalog (30 products; Acme also sees the gold-tier shared catalog). Running it again changes nothing.
+ * budget, a demo catalog (30 products; Acme also sees the gold-tier shared catalog) and demo prices
+ * (standard, gold tier, Acme's contract). Running it again changes nothing.
  */
 export async function seedDemo(db: Database): Promise<{ created: boolean }> {
   const { created } = await seedDemoAccounts(db);
@@ -205,5 +234,6 @@ export async function seedDemo(db: Database): Promise<{ created: boolean }> {
   // Acme sees the gold-tier shared catalog on top of the public products.
   const acme = (await findUserByEmail(db, DEMO_BUYER.email))!.companyId!;
   await seedDemoCatalog(db, { companyIds: [acme] });
+  await seedDemoPrices(db, { skus: await demoSkus(db), acmeCompanyId: acme });
   return { created };
 }

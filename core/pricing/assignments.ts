@@ -98,10 +98,11 @@ export async function assignedLists(
   db: Queryable,
   audience: Audience,
   currency: string,
-): Promise<CandidateList[]> {
+): Promise<Array<CandidateList & { baseListIds: string[] }>> {
   const { rows } = await db.query(
     `SELECT DISTINCT ON (l.id)
-            l.id, l.code, l.currency, l.prices_include_tax, l.priority, l.valid_from, l.valid_to, l.active, a.level
+            l.id, l.code, l.currency, l.prices_include_tax, l.priority, l.valid_from, l.valid_to, l.active,
+            l.base_list_ids, a.level
        FROM pricing.price_list_assignments a
        JOIN pricing.price_lists l ON l.id = a.price_list_id
       WHERE l.active AND l.currency = $1
@@ -122,5 +123,6 @@ export async function assignedLists(
     validTo: row.valid_to ? new Date(row.valid_to) : null,
     active: row.active,
     level: row.level,
+    baseListIds: row.base_list_ids,
   }));
 }

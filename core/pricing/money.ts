@@ -19,14 +19,16 @@ export interface Amount {
   currency: string;
 }
 
-// A private constructor: division keeps 40 places and truncates, so the one half-up rounding below
-// sees the exact value (a repeating fraction cut at 40 places is never pushed up across .5).
-const Exact = BigDecimal();
-Exact.DP = 40;
-Exact.RM = BigDecimal.roundDown;
+// A private constructor whose division answers whole minor units, rounded half up: big.js works the
+// quotient out to the last place kept (here the units) and rounds it by the exact remainder. Every
+// division below divides exact integers, so this is the only rounding there is.
+const Minor = BigDecimal();
+Minor.DP = 0;
+Minor.RM = BigDecimal.roundHalfUp;
 
-function toMinor(value: BigDecimal): bigint {
-  return BigInt(value.round(0, BigDecimal.roundHalfUp).toFixed(0));
+/** `numerator / denominator` rounded half up to an integer (both non-negative integers). */
+function divideRounded(numerator: bigint, denominator: bigint): bigint {
+  return BigInt(new Minor(numerator.toString()).div(denominator.toString()).toFixed(0));
 }
 
 /** `amount` less `basisPoints` / 10,000 of it (1250 = 12.5 % off), rounded half up to the minor unit. */
@@ -34,7 +36,7 @@ export function percentOff(amount: bigint, basisPoints: number): bigint {
   if (basisPoints < 0 || basisPoints > 10_000 || !Number.isInteger(basisPoints)) {
     throw new RangeError(`percentOff: ${basisPoints} basis points is not 0..10000`);
   }
-  return toMinor(new Exact(amount.toString()).times(10_000 - basisPoints).div(10_000));
+  return divideRounded(amount * BigInt(10_000 - basisPoints), 10_000n);
 }
 
 export interface LineAmounts {
@@ -56,10 +58,10 @@ export function lineAmounts(
 ): LineAmounts {
   const amount = unitPrice * quantity;
   if (includesTax) {
-    const tax = toMinor(new Exact(amount.toString()).times(vatRate).div(100 + vatRate));
+    const tax = divideRounded(amount * BigInt(vatRate), BigInt(100 + vatRate));
     return { net: amount - tax, tax, gross: amount };
   }
-  const tax = toMinor(new Exact(amount.toString()).times(vatRate).div(100));
+  const tax = divideRounded(amount * BigInt(vatRate), 100n);
   return { net: amount, tax, gross: amount + tax };
 }
 

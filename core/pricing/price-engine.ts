@@ -257,7 +257,8 @@ interface Quote {
   list: CandidateList;
   tier: TierRow;
   unitPrice: bigint;
-  amounts: LineAmounts;
+  /** Worked out only where needed: for the winner, and for every quote under `lowest`. */
+  amounts?: LineAmounts;
   base: { list: ListMeta; tier: TierRow; unitPrice: bigint } | null;
 }
 
@@ -282,13 +283,7 @@ export function priceLines(input: EngineInput): PricedResult {
     return base && isValidAt(base, now) && base.currency === currency ? base : undefined;
   };
 
-  const attempt = (
-    list: CandidateList,
-    sku: SkuFacts,
-    unit: string,
-    quantity: bigint,
-    vatRate: VatRate,
-  ): Attempt => {
+  const attempt = (list: CandidateList, sku: SkuFacts, unit: string, quantity: bigint): Attempt => {
     const ladder = ladders.get(tierKey(list.id, sku.skuId, unit));
     if (!ladder?.length) return { outcome: 'no-price' };
     const tier = tierAt(ladder, quantity);
@@ -318,15 +313,7 @@ export function priceLines(input: EngineInput): PricedResult {
       unitPrice = percentOff(baseTier.amountMinor, tier.percentOffBp!);
       base = { list: baseList, tier: baseTier, unitPrice: baseTier.amountMinor };
     }
-    return {
-      quote: {
-        list,
-        tier,
-        unitPrice,
-        amounts: lineAmounts(unitPrice, quantity, list.pricesIncludeTax, vatRate),
-        base,
-      },
-    };
+    return { quote: { list, tier, unitPrice, base } };
   };
 
   const lines: PricedLine[] = input.lines.map((request, index) => {
@@ -388,12 +375,17 @@ export function priceLines(input: EngineInput): PricedResult {
     const vatRate = skuRate ?? productRate ?? input.defaultVatRate;
     const vatRateSource = skuRate !== undefined ? 'sku' : productRate !== undefined ? 'product' : 'default';
 
-    const attempts = valid.map((list) => ({ list, result: attempt(list, sku, unit, quantity, vatRate) }));
+    const attempts = valid.map((list) => ({ list, result: attempt(list, sku, unit, quantity) }));
     const quotes = attempts.flatMap((a) => ('quote' in a.result ? [a.result.quote] : []));
+    const amountsOf = (quote: Quote): LineAmounts => {
+      quote.amounts ??= lineAmounts(quote.unitPrice, quantity, quote.list.pricesIncludeTax, vatRate);
+      return quote.amounts;
+    };
     let winner: Quote | undefined;
     if (input.strategy === 'priority') winner = quotes[0];
     else {
-      for (const quote of quotes) if (!winner || quote.amounts.gross < winner.amounts.gross) winner = quote;
+      for (const quote of quotes)
+        if (!winner || amountsOf(quote).gross < amountsOf(winner).gross) winner = quote;
     }
 
     if (!winner) {
@@ -403,15 +395,16 @@ export function priceLines(input: EngineInput): PricedResult {
         detail: `no price list available to you prices ${sku.code} in ${unit} at this quantity in ${currency}`,
       });
     } else if (!line.errors.length) {
+      const amounts = amountsOf(winner);
       line.status = 'priced';
       line.priceListId = winner.list.id;
       line.priceListCode = winner.list.code;
       line.unitPrice = moneyOf(winner.unitPrice, currency);
       line.pricesIncludeTax = winner.list.pricesIncludeTax;
       line.vatRate = vatRate;
-      line.net = moneyOf(winner.amounts.net, currency);
-      line.tax = moneyOf(winner.amounts.tax, currency);
-      line.gross = moneyOf(winner.amounts.gross, currency);
+      line.net = moneyOf(amounts.net, currency);
+      line.tax = moneyOf(amounts.tax, currency);
+      line.gross = moneyOf(amounts.gross, currency);
     }
 
     if (input.explain) {
@@ -428,7 +421,7 @@ export function priceLines(input: EngineInput): PricedResult {
             result.quote === winner ? 'won' : input.strategy === 'priority' ? 'outranked' : 'higher-price';
           entry.minQty = result.quote.tier.minQty.toString();
           entry.unitPrice = moneyOf(result.quote.unitPrice, currency);
-          entry.gross = moneyOf(result.quote.amounts.gross, currency);
+          entry.gross = moneyOf(amountsOf(result.quote).gross, currency);
         } else {
           entry.outcome = result.outcome;
           if (result.minQty !== undefined) entry.minQty = result.minQty.toString();

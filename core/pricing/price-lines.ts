@@ -7,10 +7,12 @@ import {
   type CandidateList,
   type EngineInput,
   type LineRequest,
+  type ListMeta,
   type PricedResult,
   priceLines,
   type SkuFacts,
 } from './price-engine.ts';
+import { findPriceListsByIds, metaOf } from './price-lists.ts';
 import { tiersFor } from './prices.ts';
 import type { PricingConfig, VatRate } from './pricing-config.ts';
 import { engineRule } from './quantity-rules.ts';
@@ -48,10 +50,18 @@ export class TtlCache<V> {
   }
 }
 
+/** A buyer's candidate lists and the base lists their percentage tiers use. */
+interface Candidates {
+  candidates: CandidateList[];
+  baseLists: Map<string, ListMeta>;
+  /** Every list whose tiers pricing needs: the candidates and their base lists. */
+  listIds: string[];
+}
+
 /** What pricing keeps per process: the buyer's company context and candidate lists, briefly. */
 export interface PricingCaches {
   companies: TtlCache<CompanyContext | null>;
-  lists: TtlCache<CandidateList[]>;
+  lists: TtlCache<Candidates>;
 }
 
 export function createCaches(config: PricingConfig): PricingCaches {
@@ -101,6 +111,15 @@ async function callerOf(
   };
 }
 
+async function loadCandidates(db: Queryable, audience: Audience, currency: string): Promise<Candidates> {
+  const assigned = await assignedLists(db, audience, currency);
+  const baseIds = [...new Set(assigned.flatMap((list) => list.baseListIds))];
+  const bases = await findPriceListsByIds(db, baseIds);
+  const baseLists = new Map([...bases].map(([id, list]) => [id, metaOf(list)]));
+  const candidates = assigned.map(({ baseListIds: _, ...list }) => list);
+  return { candidates, baseLists, listIds: [...new Set([...candidates.map((c) => c.id), ...baseIds])] };
+}
+
 /** Quantity rules (everyone's and this company's only) and VAT rates of these SKUs and products, one round trip. */
 async function rulesAndRates(
   db: Queryable,
@@ -139,9 +158,11 @@ async function rulesAndRates(
 
 /**
  * Prices lines for the caller of `ctx`: the SKUs as the catalog shows them to that caller
- * (`catalog.internal.skus` with the same meta, so visibility is the catalog's own rule), the
- * caller's candidate lists (cached briefly), then one query for every tier and one for quantity
- * rules and VAT rates, and the engine. Nothing here takes a tenant from the params.
+ * (`catalog.internal.skus` with the same meta, so visibility is the catalog's own rule) while, side
+ * by side, the caller's candidate lists (cached briefly) and one query for every tier of the SKUs
+ * asked for by id; then one query for quantity rules and VAT rates (and the tiers of SKUs asked for
+ * by code), and the engine. Two database round trips in sequence at most. Nothing here takes a
+ * tenant from the params.
  */
 export async function priceForCaller(
   ctx: Context,
@@ -154,9 +175,25 @@ export async function priceForCaller(
   const currency = params.currency ?? config.defaultCurrency;
   const skuIds = [...new Set(params.lines.flatMap((l) => (l.skuId !== undefined ? [l.skuId] : [])))];
   const codes = [...new Set(params.lines.flatMap((l) => (l.code !== undefined ? [l.code] : [])))];
-  const [{ mode, audience }, { items }] = await Promise.all([
-    callerOf(ctx, config, caches),
+  // The catalog's answer (which SKUs the caller may see) and the tiers of the SKUs asked for by id
+  // are fetched side by side; tiers of SKUs the caller may not see are fetched but never used.
+  const caller = callerOf(ctx, config, caches).then(async ({ mode, audience }) => {
+    const key = [
+      audience.defaultOnly,
+      audience.companyId,
+      audience.tier,
+      audience.tags.join('\u0001'),
+      currency,
+    ];
+    const lists =
+      mode === 'price'
+        ? await caches.lists.get(key.join('\u0000'), () => loadCandidates(db, audience, currency))
+        : { candidates: [], baseLists: new Map<string, ListMeta>(), listIds: [] };
+    return { mode, audience, lists, byId: await tiersFor(db, lists.listIds, skuIds) };
+  });
+  const [{ items }, { mode, audience, lists, byId }] = await Promise.all([
     ctx.call('catalog.internal.skus', { skuIds, codes }) as Promise<{ items: CatalogSku[] }>,
+    caller,
   ]);
   const skus: SkuFacts[] = items.map((s) => ({
     skuId: s.skuId,
@@ -165,25 +202,20 @@ export async function priceForCaller(
     unitOfMeasure: s.unitOfMeasure,
     orderable: s.orderable,
   }));
-  const key = [
-    audience.defaultOnly,
-    audience.companyId,
-    audience.tier,
-    audience.tags.join('\u0001'),
-    currency,
-  ].join('\u0000');
-  const candidates =
-    mode === 'price' ? await caches.lists.get(key, () => assignedLists(db, audience, currency)) : [];
-  const visibleSkuIds = skus.map((s) => s.skuId);
-  const productIds = [...new Set(skus.map((s) => s.productId))];
-  const [{ tiers, baseLists }, { rules, vatRates }] = await Promise.all([
-    tiersFor(
+  // SKUs named by code are known only now.
+  const asked = new Set(skuIds);
+  const byCode = skus.filter((s) => !asked.has(s.skuId)).map((s) => s.skuId);
+  const [more, { rules, vatRates }] = await Promise.all([
+    tiersFor(db, lists.listIds, byCode),
+    rulesAndRates(
       db,
-      candidates.map((c) => c.id),
-      mode === 'price' ? visibleSkuIds : [],
+      skus.map((s) => s.skuId),
+      [...new Set(skus.map((s) => s.productId))],
+      audience.companyId,
     ),
-    rulesAndRates(db, visibleSkuIds, productIds, audience.companyId),
   ]);
+  const { candidates, baseLists } = lists;
+  const tiers = more.length ? [...byId, ...more] : byId;
   return priceLines({
     lines: params.lines,
     skus,

@@ -1,7 +1,7 @@
 import type { PriceEntry, PriceList, PriceTier } from '../../schemas/generated/types.ts';
 import type { Queryable } from '../platform/database/database.ts';
 import { type FieldError, ValidationFailed } from '../platform/errors/hub-errors.ts';
-import type { ListMeta, TierRow } from './price-engine.ts';
+import type { TierRow } from './price-engine.ts';
 import { findPriceListsByIds } from './price-lists.ts';
 
 /** One SKU and unit of a list with its new tiers (empty = remove the entry). SKU ids are resolved. */
@@ -99,6 +99,7 @@ export async function replaceEntries(
       [listId, skuIds, units, minQty, amounts, percents, bases],
     );
   }
+  await refreshBaseLists(tx, listId);
   const removed = entries.filter((e) => e.tiers.length === 0).length;
   return { entries: entries.length, tiers: skuIds.length, removed };
 }
@@ -143,57 +144,40 @@ export async function listEntries(
   }));
 }
 
+/** Records which lists `listId`'s percentage tiers take their base prices from (after its prices changed). */
+export async function refreshBaseLists(tx: Queryable, listId: string): Promise<void> {
+  await tx.query(
+    `UPDATE pricing.price_lists
+        SET base_list_ids = ARRAY(SELECT DISTINCT base_list_id FROM pricing.prices
+                                   WHERE price_list_id = $1 AND base_list_id IS NOT NULL ORDER BY 1)
+      WHERE id = $1`,
+    [listId],
+  );
+}
+
 /**
- * Every tier of these SKUs in these lists and in the base lists their percentage tiers name, in one
- * round trip (the hot path of pricing: one index probe per list and SKU on the primary key), with
- * the base lists' metadata.
+ * Every tier of these SKUs in these lists, in one simple query: the hot path of pricing, one short
+ * index range per SKU (`prices_sku_idx`). The caller names the base lists of percentage tiers
+ * among `listIds` (a candidate list's `base_list_ids`).
  */
 export async function tiersFor(
   db: Queryable,
   listIds: readonly string[],
   skuIds: readonly string[],
-): Promise<{ tiers: TierRow[]; baseLists: Map<string, ListMeta> }> {
-  if (!listIds.length || !skuIds.length) return { tiers: [], baseLists: new Map() };
+): Promise<TierRow[]> {
+  if (!listIds.length || !skuIds.length) return [];
   const { rows } = await db.query(
-    `WITH c AS (
-       SELECT price_list_id, sku_id, unit, min_qty, amount_minor, percent_off_bp, base_list_id
-         FROM pricing.prices WHERE price_list_id = ANY($1::uuid[]) AND sku_id = ANY($2::uuid[])
-     ), b AS (
-       SELECT DISTINCT base_list_id AS id FROM c WHERE base_list_id IS NOT NULL
-     )
-     SELECT c.*, bl.code AS b_code, bl.currency AS b_currency, bl.prices_include_tax AS b_tax,
-            bl.priority AS b_priority, bl.valid_from AS b_from, bl.valid_to AS b_to, bl.active AS b_active
-       FROM c LEFT JOIN pricing.price_lists bl ON bl.id = c.base_list_id
-     UNION ALL
-     SELECT p.price_list_id, p.sku_id, p.unit, p.min_qty, p.amount_minor, p.percent_off_bp, p.base_list_id,
-            NULL, NULL, NULL, NULL, NULL, NULL, NULL
-       FROM b JOIN pricing.prices p ON p.price_list_id = b.id
-      WHERE p.sku_id = ANY($2::uuid[]) AND b.id <> ALL($1::uuid[])`,
+    `SELECT price_list_id, sku_id, unit, min_qty, amount_minor, percent_off_bp, base_list_id
+       FROM pricing.prices WHERE sku_id = ANY($2::uuid[]) AND price_list_id = ANY($1::uuid[])`,
     [listIds, skuIds],
   );
-  const baseLists = new Map<string, ListMeta>();
-  const tiers: TierRow[] = rows.map((row) => {
-    if (row.base_list_id && row.b_code && !baseLists.has(row.base_list_id)) {
-      baseLists.set(row.base_list_id, {
-        id: row.base_list_id,
-        code: row.b_code,
-        currency: row.b_currency,
-        pricesIncludeTax: row.b_tax,
-        priority: row.b_priority,
-        validFrom: row.b_from ? new Date(row.b_from) : null,
-        validTo: row.b_to ? new Date(row.b_to) : null,
-        active: row.b_active,
-      });
-    }
-    return {
-      priceListId: row.price_list_id,
-      skuId: row.sku_id,
-      unit: row.unit,
-      minQty: row.min_qty as bigint,
-      amountMinor: (row.amount_minor as bigint | null) ?? null,
-      percentOffBp: (row.percent_off_bp as number | null) ?? null,
-      baseListId: (row.base_list_id as string | null) ?? null,
-    };
-  });
-  return { tiers, baseLists };
+  return rows.map((row) => ({
+    priceListId: row.price_list_id,
+    skuId: row.sku_id,
+    unit: row.unit,
+    minQty: row.min_qty as bigint,
+    amountMinor: (row.amount_minor as bigint | null) ?? null,
+    percentOffBp: (row.percent_off_bp as number | null) ?? null,
+    baseListId: (row.base_list_id as string | null) ?? null,
+  }));
 }
