@@ -34,6 +34,8 @@ export interface PricingBenchFigures {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Carts timed. */
+  total: number;
 }
 
 /** A seeded PRNG (mulberry32): the same carts on every run and on both backends. */
@@ -197,6 +199,7 @@ async function timeCarts(
       perSecond: (latencies.length / total) * 1000,
       p50Ms: percentile(sorted, 50),
       p99Ms: percentile(sorted, 99),
+      total: latencies.length,
     });
   }
   return figures;

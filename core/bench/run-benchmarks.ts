@@ -23,6 +23,7 @@ import { http } from '../platform/testing/start-test-hub.ts';
 import { createTestDatabase, testServers, uniqueName } from '../platform/testing/test-servers.ts';
 import { benchApprovalRules } from './approval-rules.bench.ts';
 import { benchPermissionCheck } from './permission-check.bench.ts';
+import { benchPricing } from './pricing.bench.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const HTTP_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -264,6 +265,8 @@ try {
 
 const inProcess = [...(await benchApprovalRules()), ...(await benchPermissionCheck())];
 
+const pricing = await benchPricing();
+
 const mesh = await moleculerOverNats();
 const [rawRequest, rawInbox] = await rawNats();
 rows.push(mesh, rawRequest!, rawInbox!);
@@ -272,6 +275,7 @@ process.stdout.write(
   `\nFoundation benchmarks (${DURATION_S} s each; HTTP: ${HTTP_CONNECTIONS} connections; calls: ${CALL_CONCURRENCY} in flight)\n\n${table(rows)}\n\n` +
     `Mesh overhead against raw NATS with the same reply pattern: throughput ×${(mesh.perSecond / rawInbox!.perSecond).toFixed(2)}, ` +
     `p50 latency ×${(mesh.p50Ms / rawInbox!.p50Ms).toFixed(2)}; against request(): throughput ×${(mesh.perSecond / rawRequest!.perSecond).toFixed(2)}\n\n` +
-    `In-process figures (one core)\n\n${table(inProcess.map((f) => ({ ...f, total: Math.round(f.perSecond), errors: 0 })))}\n`,
+    `In-process figures (one core)\n\n${table(inProcess.map((f) => ({ ...f, total: Math.round(f.perSecond), errors: 0 })))}\n\n` +
+    `Pricing (one cart at a time through pricing.price; target p99 < 20 ms on PostgreSQL)\n\n${table(pricing.map((f) => ({ ...f, errors: 0 })))}\n`,
 );
 process.exit(0);
