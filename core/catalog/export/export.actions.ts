@@ -1,5 +1,5 @@
 import { PassThrough, type Writable } from 'node:stream';
-import type { Context } from 'moleculer';
+import type { ActionSchema, Context } from 'moleculer';
 import { schemaRef } from '../../../schemas/index.ts';
 import { requireBuyerCompany } from '../../platform/auth/auth-context.ts';
 import { Forbidden } from '../../platform/errors/hub-errors.ts';
@@ -25,6 +25,18 @@ import { loadPdfFont, pdfFontLocation } from './pdf-font.ts';
 import { type ExportMeta, writeXlsx } from './xlsx-export.ts';
 
 type Format = 'xlsx' | 'pdf';
+
+/**
+ * How long resolving an export may take before the file starts (the mesh's default is 30 s): a
+ * 5,000-row search export pages through 50 searches first. Once the stream is returned, no
+ * timeout applies to writing it.
+ */
+const RESOLVE_TIMEOUT_MS = 120_000;
+
+/** An action with its own timeout: Moleculer honours `timeout` on an action, its typings omit it. */
+function withTimeout(action: ActionSchema): ActionSchema {
+  return Object.assign(action, { timeout: RESOLVE_TIMEOUT_MS });
+}
 
 const CONTENT_TYPES: Record<Format, string> = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
@@ -135,7 +147,7 @@ export function exportArea({ platform }: CatalogContext): CatalogArea {
 
   return {
     actions: {
-      'export.list': {
+      'export.list': withTimeout({
         params: schemaRef('api/catalog/export-list-query'),
         async handler(ctx: Context<{ id: string; format: Format; lang: Lang }>) {
           const { auth, companyId } = requireBuyerCompany(ctx);
@@ -154,9 +166,9 @@ export function exportArea({ platform }: CatalogContext): CatalogArea {
           );
           return answer(ctx, ctx.params, viewer, source);
         },
-      },
+      }),
 
-      'export.search': {
+      'export.search': withTimeout({
         params: schemaRef('api/catalog/export-search-query'),
         async handler(ctx: Context<SearchParams & { format: Format; lang: Lang }>) {
           const { format, lang, ...search } = ctx.params;
@@ -164,9 +176,9 @@ export function exportArea({ platform }: CatalogContext): CatalogArea {
           const source = await searchSource(ctx, search, { lang, maxRows: maxExportRows(), now: new Date() });
           return answer(ctx, { format, lang }, viewer, source);
         },
-      },
+      }),
 
-      'export.products': {
+      'export.products': withTimeout({
         params: schemaRef('api/catalog/export-products-query'),
         async handler(
           ctx: Context<{
@@ -182,7 +194,7 @@ export function exportArea({ platform }: CatalogContext): CatalogArea {
           const source = await staffSource(db, filter, { lang, maxRows: maxExportRows(), now: new Date() });
           return answer(ctx, { format, lang }, { kind: 'staff' }, source);
         },
-      },
+      }),
     },
     routes: ROUTES,
   };

@@ -191,6 +191,13 @@ describe('search export', () => {
     }
   });
 
+  it('may take longer than the mesh default to resolve a 5,000-row search before the file starts', () => {
+    const endpoint = t.hub.broker.registry
+      .getActionEndpoints('catalog.export.search')!
+      .next(undefined as never) as unknown as { action: { timeout?: number } };
+    expect(endpoint.action.timeout).toBe(120_000);
+  });
+
   it('refuses a missing or unknown format and unknown parameters as problem+json with a pointer', async () => {
     const missing = await http(t.baseUrl, 'GET', '/api/catalog/search/export?q=bolt');
     expect(missing.status).toBe(400);
