@@ -473,6 +473,14 @@ describe('staff maintenance', () => {
       [gold.id],
     );
     expect(events[0]!.payload).toMatchObject({ code: 'GOLD', change: 'prices', skuIds: [sku('NUT').skuId] });
+    const { rows: all } = await db.query(
+      `SELECT topic, payload FROM platform.outbox WHERE topic = ANY($1::text[])`,
+      [['price_list.changed', 'quantity_rule.changed', 'vat_rate.changed']],
+    );
+    expect(new Set(all.map((r) => r.topic)).size).toBe(3);
+    for (const { topic, payload } of all) {
+      assertMatchesSchema(`events/${topic.replace('.', '-').replaceAll('_', '-')}`, payload);
+    }
     const actions = (
       await db.query(
         `SELECT DISTINCT action FROM platform.audit_log WHERE action LIKE ANY(ARRAY['price_list.%', 'quantity_rule.%', 'vat_rate.%'])`,
@@ -491,6 +499,47 @@ describe('staff maintenance', () => {
         'vat_rate.set',
       ]),
     );
+  });
+
+  it('upserts more SKUs than one catalog lookup takes, by code; refuses 5,001 entries with a pointer', async () => {
+    const category = (await broker.call(
+      'catalog.categories.create',
+      { slug: 'bulk', nameZh: '批量', nameEn: 'Bulk' },
+      staff,
+    )) as { id: string };
+    const codes: string[] = [];
+    for (const batch of [0, 1]) {
+      const batchCodes = Array.from({ length: 350 }, (_, i) => `BULK-${batch}-${String(i).padStart(3, '0')}`);
+      await broker.call(
+        'catalog.products.create',
+        {
+          nameZh: `批量 ${batch}`,
+          nameEn: `Bulk ${batch}`,
+          categoryId: category.id,
+          unitOfMeasure: 'pcs',
+          skus: batchCodes.map((code) => ({ code })),
+        },
+        staff,
+      );
+      codes.push(...batchCodes);
+    }
+    const bulk = await createList({ code: 'BULK', name: 'Bulk', currency: 'CNY' });
+    const answer = await upsert(
+      bulk,
+      codes.map((code, i) => ({ skuCode: code, unit: 'box', tiers: [fixedTier(1, String(100 + i))] })),
+    );
+    expect(answer).toEqual({ entries: 700, tiers: 700, removed: 0, version: 2 });
+    const { rows } = await t.hub.platform.db.query(
+      `SELECT count(*)::int AS n, min(amount_minor)::text AS lo, max(amount_minor)::text AS hi
+         FROM pricing.prices WHERE price_list_id = $1 AND unit = 'box'`,
+      [bulk.id],
+    );
+    expect(rows[0]).toEqual({ n: 700, lo: '100', hi: '799' });
+    const tooMany = Array.from({ length: 5001 }, () => ({ skuCode: 'BOLT', tiers: [] }));
+    await expect(upsert(bulk, tooMany)).rejects.toMatchObject({
+      code: 400,
+      data: { errors: [{ pointer: '/prices' }] },
+    });
   });
 
   it('pages a list’s prices by SKU and unit', async () => {
