@@ -20,6 +20,8 @@ export interface CatalogContext {
 export interface CatalogArea {
   actions: Record<string, ActionSchema>;
   routes: RouteSpec[];
+  /** Called when the catalog service starts (e.g. to work on a job queue). */
+  started?(): Promise<void>;
 }
 
 export const TAG = 'catalog';

@@ -8,6 +8,7 @@ import { brandsArea } from './brands.actions.ts';
 import type { CatalogArea, CatalogContext } from './catalog-area.ts';
 import { categoriesArea } from './categories.actions.ts';
 import { exportArea } from './export/export.actions.ts';
+import { importArea } from './import/imports.actions.ts';
 import { internalArea } from './internal.actions.ts';
 import { listsArea } from './lists.actions.ts';
 import { mediaArea } from './media/media.actions.ts';
@@ -28,6 +29,7 @@ const AREAS: Array<(context: CatalogContext) => CatalogArea> = [
   internalArea,
   exportArea,
   mediaArea,
+  importArea,
 ];
 
 function build(platform: Platform): CatalogArea {
@@ -35,6 +37,9 @@ function build(platform: Platform): CatalogArea {
   return {
     actions: Object.assign({}, ...areas.map((a) => a.actions)),
     routes: areas.flatMap((a) => a.routes),
+    async started() {
+      for (const area of areas) await area.started?.();
+    },
   };
 }
 
@@ -47,5 +52,8 @@ export const catalogModule: HubModule = {
     'Product catalog: categories, brands, typed attributes, products with SKUs, shared catalogs and visibility, lists, compare, sitemap',
   migrations: { domain: 'catalog', directory: path.join(import.meta.dirname, 'migrations') },
   routes: ROUTES,
-  service: (platform: Platform): ServiceSchema => ({ name: 'catalog', actions: build(platform).actions }),
+  service: (platform: Platform): ServiceSchema => {
+    const { actions, started } = build(platform);
+    return { name: 'catalog', actions, started };
+  },
 };

@@ -102,6 +102,15 @@ export async function* readCsvRows(
 ): AsyncGenerator<SheetRow> {
   const { limits } = options;
   const { head, complete, rest } = await sniff(input, limits.maxFileBytes);
+  if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
+    throw new ImportFileError(
+      'not-csv',
+      'The file is an XLSX workbook, not CSV: upload it with the XLSX media type',
+    );
+  }
+  if (head.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) {
+    throw new ImportFileError('not-csv', 'The file is a legacy Excel .xls workbook: save it as .xlsx or CSV');
+  }
   const encoding =
     !options.encoding || options.encoding === 'auto' ? detectEncoding(head, complete) : options.encoding;
   const firstLine =

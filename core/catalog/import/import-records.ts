@@ -89,6 +89,15 @@ export interface NewImport {
 
 /** A queued import; 409 while an import of the same file (sha256) is queued or running. */
 export async function insertImport(db: Queryable, input: NewImport & { id?: string }): Promise<ImportRecord> {
+  const inFlight = (id: string | null) =>
+    new Conflict(`The same file is already being imported${id ? ` (import ${id})` : ''}`, {
+      errors: [{ pointer: '', detail: `an import of this file is queued or running${id ? ` (${id})` : ''}` }],
+    });
+  const { rows: running } = await db.query(
+    `SELECT id FROM catalog.imports WHERE sha256 = $1 AND status IN ('queued', 'running')`,
+    [input.sha256],
+  );
+  if (running[0]) throw inFlight(running[0].id as string);
   try {
     const { rows } = await db.query(
       `INSERT INTO catalog.imports (id, format, mode, dry_run, encoding, file_name, file_key, file_size, sha256,
@@ -110,21 +119,8 @@ export async function insertImport(db: Queryable, input: NewImport & { id?: stri
     );
     return toRecord(rows[0]!);
   } catch (error) {
-    if ((error as { code?: string; constraint?: string }).constraint === 'imports_in_flight_idx') {
-      const { rows } = await db.query(
-        `SELECT id FROM catalog.imports WHERE sha256 = $1 AND status IN ('queued', 'running')`,
-        [input.sha256],
-      );
-      throw new Conflict('The same file is already being imported', {
-        importId: rows[0]?.id ?? null,
-        errors: [
-          {
-            pointer: '',
-            detail: `an import of this file is queued or running (${rows[0]?.id ?? 'unknown'})`,
-          },
-        ],
-      });
-    }
+    // Two uploads of the same file racing: the partial unique index lets one through.
+    if ((error as { constraint?: string }).constraint === 'imports_in_flight_idx') throw inFlight(null);
     throw error;
   }
 }
