@@ -242,12 +242,10 @@ export function quantityErrors(
   return errors;
 }
 
-const tierKey = (listId: string, skuId: string, unit: string) => `${listId}\u0000${skuId}\u0000${unit}`;
-
 /** The tier of a list's ladder that applies at `quantity`: the largest `minQty` not above it. */
-function tierAt(ladder: readonly TierRow[] | undefined, quantity: bigint): TierRow | undefined {
+function tierAt(ladder: readonly TierRow[], quantity: bigint): TierRow | undefined {
   let found: TierRow | undefined;
-  for (const tier of ladder ?? []) {
+  for (const tier of ladder) {
     if (tier.minQty <= quantity && (!found || tier.minQty > found.minQty)) found = tier;
   }
   return found;
@@ -268,13 +266,15 @@ export function priceLines(input: EngineInput): PricedResult {
   const { currency, now } = input;
   const skuById = new Map(input.skus.map((sku) => [sku.skuId, sku]));
   const skuByCode = new Map(input.skus.map((sku) => [sku.code, sku]));
-  const ladders = new Map<string, TierRow[]>();
+  // Every tier of a SKU across the lists (a handful), then filtered by list and unit on use.
+  const tiersOfSku = new Map<string, TierRow[]>();
   for (const tier of input.tiers) {
-    const key = tierKey(tier.priceListId, tier.skuId, tier.unit);
-    const ladder = ladders.get(key);
-    if (ladder) ladder.push(tier);
-    else ladders.set(key, [tier]);
+    const found = tiersOfSku.get(tier.skuId);
+    if (found) found.push(tier);
+    else tiersOfSku.set(tier.skuId, [tier]);
   }
+  const ladderOf = (listId: string, skuId: string, unit: string): TierRow[] =>
+    (tiersOfSku.get(skuId) ?? []).filter((tier) => tier.priceListId === listId && tier.unit === unit);
   const ordered = [...input.candidates].sort(byPrecedence);
   const valid = ordered.filter((list) => isValidAt(list, now));
   const invalid = ordered.filter((list) => !isValidAt(list, now));
@@ -284,8 +284,8 @@ export function priceLines(input: EngineInput): PricedResult {
   };
 
   const attempt = (list: CandidateList, sku: SkuFacts, unit: string, quantity: bigint): Attempt => {
-    const ladder = ladders.get(tierKey(list.id, sku.skuId, unit));
-    if (!ladder?.length) return { outcome: 'no-price' };
+    const ladder = ladderOf(list.id, sku.skuId, unit);
+    if (!ladder.length) return { outcome: 'no-price' };
     const tier = tierAt(ladder, quantity);
     if (!tier)
       return {
@@ -298,9 +298,7 @@ export function priceLines(input: EngineInput): PricedResult {
       unitPrice = tier.amountMinor;
     } else {
       const baseList = tier.baseListId ? validBase(tier.baseListId) : undefined;
-      const baseTier = baseList
-        ? tierAt(ladders.get(tierKey(baseList.id, sku.skuId, unit)), quantity)
-        : undefined;
+      const baseTier = baseList ? tierAt(ladderOf(baseList.id, sku.skuId, unit), quantity) : undefined;
       // A percentage applies to a fixed base price only, in the same tax basis: no chains, no mixing.
       if (
         !baseList ||
@@ -375,7 +373,13 @@ export function priceLines(input: EngineInput): PricedResult {
     const vatRate = skuRate ?? productRate ?? input.defaultVatRate;
     const vatRateSource = skuRate !== undefined ? 'sku' : productRate !== undefined ? 'product' : 'default';
 
-    const attempts = valid.map((list) => ({ list, result: attempt(list, sku, unit, quantity) }));
+    // Under `priority` without an explanation the first list with a price settles it.
+    const attempts: Array<{ list: CandidateList; result: Attempt }> = [];
+    for (const list of valid) {
+      const result = attempt(list, sku, unit, quantity);
+      attempts.push({ list, result });
+      if ('quote' in result && input.strategy === 'priority' && !input.explain) break;
+    }
     const quotes = attempts.flatMap((a) => ('quote' in a.result ? [a.result.quote] : []));
     const amountsOf = (quote: Quote): LineAmounts => {
       quote.amounts ??= lineAmounts(quote.unitPrice, quantity, quote.list.pricesIncludeTax, vatRate);
