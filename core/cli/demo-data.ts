@@ -4,6 +4,7 @@ import { DEMO_BUYER, DEMO_STAFF, seedDemoAccounts } from '../accounts/demo-data.
 import { createRootUnit, createUnit, rootUnit, updateUnit } from '../accounts/units.ts';
 import { findUserByEmail, insertUser, prepareUser } from '../accounts/users.ts';
 import { seedDemoApprovalRules } from '../approvals/demo-data.ts';
+import { seedDemoCarts } from '../carts/demo-data.ts';
 import { seedDemoCatalog } from '../catalog/demo-data.ts';
 import { listProducts, loadProducts } from '../catalog/products.ts';
 import type { Database } from '../platform/database/database.ts';
@@ -224,8 +225,9 @@ async function demoSkus(db: Database): Promise<DemoSku[]> {
 /**
  * `hub seed demo` and `hub start --demo`: the demo staff admin and two buyer companies with org
  * trees, people in every preset role and a custom one, approval rules, spending limits, a
- * budget, a demo catalog (30 products; Acme also sees the gold-tier shared catalog) and demo prices
- * (standard, gold tier, Acme's contract). Running it again changes nothing.
+ * budget, a demo catalog (30 products; Acme also sees the gold-tier shared catalog), demo prices
+ * (standard, gold tier, Acme's contract) and a purchaser's cart shared with their manager. Running it
+ * again changes nothing.
  */
 export async function seedDemo(db: Database): Promise<{ created: boolean }> {
   const { created } = await seedDemoAccounts(db);
@@ -234,6 +236,12 @@ export async function seedDemo(db: Database): Promise<{ created: boolean }> {
   // Acme sees the gold-tier shared catalog on top of the public products.
   const acme = (await findUserByEmail(db, DEMO_BUYER.email))!.companyId!;
   await seedDemoCatalog(db, { companyIds: [acme] });
-  await seedDemoPrices(db, { skus: await demoSkus(db), acmeCompanyId: acme });
+  const skus = await demoSkus(db);
+  await seedDemoPrices(db, { skus, acmeCompanyId: acme });
+  const purchaser = await findUserByEmail(db, 'zhang.min@acme.example');
+  const manager = await findUserByEmail(db, 'wang.fang@acme.example');
+  if (purchaser) {
+    await seedDemoCarts(db, { companyId: acme, ownerId: purchaser.id, managerId: manager?.id ?? null, skus });
+  }
   return { created };
 }
