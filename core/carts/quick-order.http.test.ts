@@ -360,3 +360,60 @@ describe('bounds', () => {
     expect(list.body.items.filter((c: Any) => c.isDefault)).toHaveLength(1);
   });
 });
+
+describe('stock, once an inventory service answers on the mesh', () => {
+  it('rejects rows beyond what is available, asked with the buyer context, and says stock was checked', async () => {
+    const available = new Map([
+      [skus.get('QO-BOLT')!.skuId, 50],
+      [skus.get('QO-NUT')!.skuId, 10],
+    ]);
+    const askedFor: Array<{ companyId: string | null; lines: unknown }> = [];
+    // Stands in for issue 6's inventory domain: the contract stock-check.ts documents.
+    const inventory = await t.hub.broker.createService({
+      name: 'inventory',
+      actions: {
+        'internal.available': {
+          visibility: 'public',
+          handler(ctx: Any) {
+            askedFor.push({ companyId: ctx.meta.auth?.companyId ?? null, lines: ctx.params.lines });
+            return {
+              items: ctx.params.lines.map((line: Any) => ({
+                skuId: line.skuId,
+                available: available.get(line.skuId) ?? 0,
+              })),
+            };
+          },
+        },
+      },
+    });
+    try {
+      await t.hub.broker.waitForServices('inventory');
+      const cart = await newCart('Stock');
+      const answer = await http(t.baseUrl, 'POST', `/api/carts/${cart.id}/quick-order`, {
+        token: buyer.token,
+        body: { text: 'QO-BOLT 40\nQO-NUT 5\nQO-BOLT 20\nQO-LUOSHUAN 1' },
+      });
+      expect(answer.status).toBe(200);
+      expect(verdicts(answer.body)).toEqual([
+        [1, 'QO-BOLT', 40, 'rejected', 'insufficient_stock', null],
+        [2, 'QO-NUT', 5, 'added', null, null],
+        [3, 'QO-BOLT', 20, 'rejected', 'insufficient_stock', 1],
+        [4, 'QO-LUOSHUAN', 1, 'rejected', 'not_visible', null],
+      ]);
+      expect(answer.body.rows[0].detail).toBe('only 50 available now');
+      expect(answer.body.stockChecked).toBe(true);
+      const company = (await http(t.baseUrl, 'GET', '/api/company', { token: buyer.token })).body.id;
+      expect(askedFor).toEqual([
+        {
+          companyId: company,
+          lines: [
+            { skuId: skus.get('QO-BOLT')!.skuId, quantity: 60 },
+            { skuId: skus.get('QO-NUT')!.skuId, quantity: 5 },
+          ],
+        },
+      ]);
+    } finally {
+      await t.hub.broker.destroyService(inventory);
+    }
+  });
+});
