@@ -21,7 +21,7 @@ import {
   staffSource,
 } from './export-source.ts';
 import { writePdf } from './pdf-export.ts';
-import { loadPdfFont, pdfFontLocation } from './pdf-font.ts';
+import { loadPdfFont, type PdfFont, PdfFontUnavailable, pdfFontLocation } from './pdf-font.ts';
 import { type ExportMeta, writeXlsx } from './xlsx-export.ts';
 
 type Format = 'xlsx' | 'pdf';
@@ -74,6 +74,15 @@ export function exportArea({ platform }: CatalogContext): CatalogArea {
     );
   }
 
+  function pdfFont(): PdfFont {
+    try {
+      return loadPdfFont();
+    } catch (error) {
+      if (error instanceof PdfFontUnavailable) log?.error(`PDF export refused: ${error.reason}`);
+      throw error;
+    }
+  }
+
   function storefrontUrl(): string {
     return (process.env.HUB_STOREFRONT_URL || `http://localhost:${platform.config.httpPort}`).replace(
       /\/+$/,
@@ -89,7 +98,7 @@ export function exportArea({ platform }: CatalogContext): CatalogArea {
   ) {
     const { format, lang } = params;
     // Refuse before anything streams when PDF cannot be made here.
-    const font = format === 'pdf' ? loadPdfFont() : undefined;
+    const font = format === 'pdf' ? pdfFont() : undefined;
     const attributes = await attributesOfProducts(
       db,
       source.entries.map((entry) => entry.productId),

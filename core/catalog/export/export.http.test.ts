@@ -198,6 +198,22 @@ describe('search export', () => {
     expect(endpoint.action.timeout).toBe(120_000);
   });
 
+  it('answers 503 for PDF where no CJK font is installed, and still serves XLSX', async () => {
+    process.env.HUB_PDF_FONT = '/nowhere/NotoSansCJK-Regular.ttc#NotoSansCJKsc-Regular';
+    try {
+      const pdf = await http(t.baseUrl, 'GET', '/api/catalog/search/export?format=pdf&q=6204');
+      expect(pdf.status).toBe(503);
+      expect(pdf.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(pdf.body).toMatchObject({
+        type: 'https://hub.local/problems/service-unavailable',
+        detail: 'PDF export is not available on this server (it has no CJK font); XLSX export is',
+      });
+      expect((await download('/api/catalog/search/export?format=xlsx&q=6204')).status).toBe(200);
+    } finally {
+      delete process.env.HUB_PDF_FONT;
+    }
+  });
+
   it('refuses a missing or unknown format and unknown parameters as problem+json with a pointer', async () => {
     const missing = await http(t.baseUrl, 'GET', '/api/catalog/search/export?q=bolt');
     expect(missing.status).toBe(400);

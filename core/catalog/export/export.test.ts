@@ -175,7 +175,7 @@ describe('the PDF font', () => {
     });
   });
 
-  it('refuses a missing file, a face not in the collection and a file that is no font, as 503 naming the setting', () => {
+  it('refuses a missing file, a face not in the collection and a file that is no font: 503 for the client, the setting named for the operator', () => {
     const refusal = (setting: string) => {
       try {
         loadPdfFont(setting);
@@ -187,11 +187,15 @@ describe('the PDF font', () => {
     const missing = refusal('/nowhere/font.ttf');
     expect(missing).toBeInstanceOf(PdfFontUnavailable);
     expect(missing.code).toBe(503);
-    expect(missing.message).toContain('HUB_PDF_FONT names /nowhere/font.ttf');
-    expect(refusal(`${loadPdfFont().source}#NoSuchFace`).message).toContain(
+    expect(missing.type).toBe('service-unavailable');
+    expect(missing.message).toBe(
+      'PDF export is not available on this server (it has no CJK font); XLSX export is',
+    );
+    expect(missing.reason).toContain('HUB_PDF_FONT names /nowhere/font.ttf, which does not exist: install');
+    expect(refusal(`${loadPdfFont().source}#NoSuchFace`).reason).toContain(
       '#NoSuchFace is not a usable font',
     );
-    expect(refusal(`${process.cwd()}/package.json`).message).toContain('package.json is not a usable font');
+    expect(refusal(`${process.cwd()}/package.json`).reason).toContain('package.json is not a usable font');
   });
 });
 

@@ -25,14 +25,20 @@ export interface PdfFont {
   source: string;
 }
 
-/** No usable CJK font: PDF export answers 503 naming what to install or set. */
+/**
+ * No usable CJK font: PDF export answers 503. The client is told PDF is unavailable here (a 5xx
+ * names no server internals); `reason`, for the operator's log, names what to install or set.
+ */
 export class PdfFontUnavailable extends HubError {
-  constructor(detail: string) {
+  readonly reason: string;
+
+  constructor(reason: string) {
     super(
       503,
-      'pdf-font-unavailable',
-      `PDF export is not available: ${detail}. Install the Debian package fonts-wqy-microhei (or fonts-noto-cjk), or set HUB_PDF_FONT to a CJK font file (path#PostScriptName for a collection).`,
+      'service-unavailable',
+      'PDF export is not available on this server (it has no CJK font); XLSX export is',
     );
+    this.reason = `${reason}: install the Debian package fonts-wqy-microhei (or fonts-noto-cjk), or set HUB_PDF_FONT to a CJK font file (path#PostScriptName for a collection)`;
   }
 }
 
