@@ -11,7 +11,7 @@ import { http, logInAs, startTestHub, type TestHub } from './platform/testing/st
  * attempt must answer 404 — the same as for an id that does not exist — lists must not show A's
  * records, and A's rows must be byte-for-byte unchanged afterwards.
  */
-const DOMAINS = ['accounts', 'spending', 'approvals', 'catalog', 'carts'];
+const DOMAINS = ['accounts', 'spending', 'approvals', 'catalog', 'carts', 'pricing'];
 
 /** Routes that only ever answer about the caller themself: nothing of another tenant to aim at. */
 const CALLER_ONLY = new Set(['getCurrentPrincipal', 'listPermissions']);
@@ -48,6 +48,8 @@ interface Probe {
 let t: TestHub;
 let a: Fixture;
 let b: Fixture;
+/** Company A's contract price list (客户专属价) for a public SKU that B may see and price too. */
+let aContract: { id: string; code: string; sku: string };
 
 async function createCompany(staff: string, name: string, email: string): Promise<Fixture> {
   const company = await http(t.baseUrl, 'POST', '/api/staff/companies', {
@@ -549,6 +551,57 @@ const idsOf = (target: Fixture) => [
   target.cartId,
 ];
 
+/** A public SKU priced 10.00 for everyone and 5.00 in company A's contract list. */
+async function contractPrices(staff: string, companyId: string) {
+  const category = await http(t.baseUrl, 'POST', '/api/staff/catalog/categories', {
+    token: staff,
+    body: { slug: 'iso', nameZh: '隔离', nameEn: 'Isolation' },
+  });
+  const product = await http(t.baseUrl, 'POST', '/api/staff/catalog/products', {
+    token: staff,
+    body: {
+      nameZh: '螺栓',
+      nameEn: 'Bolt',
+      categoryId: category.body.id,
+      unitOfMeasure: 'pcs',
+      isPublic: true,
+      skus: [{ code: 'ISO-BOLT' }],
+    },
+  });
+  await http(t.baseUrl, 'POST', `/api/staff/catalog/products/${product.body.id}/lifecycle`, {
+    token: staff,
+    body: { lifecycle: 'active' },
+  });
+  const lists: Record<string, { id: string; code: string }> = {};
+  for (const [code, assignment, amount] of [
+    ['ISO-STANDARD', { level: 'default' }, '1000'],
+    ['ISO-A-CONTRACT', { level: 'company', companyId }, '500'],
+  ] as const) {
+    const list = await http(t.baseUrl, 'POST', '/api/staff/pricing/price-lists', {
+      token: staff,
+      body: { code, name: code, currency: 'CNY' },
+    });
+    const assigned = await http(
+      t.baseUrl,
+      'POST',
+      `/api/staff/pricing/price-lists/${list.body.id}/assignments`,
+      {
+        token: staff,
+        body: assignment,
+      },
+    );
+    const priced = await http(t.baseUrl, 'POST', `/api/staff/pricing/price-lists/${list.body.id}/prices`, {
+      token: staff,
+      body: { prices: [{ skuCode: 'ISO-BOLT', tiers: [{ minQty: 1, amountMinor: amount }] }] },
+    });
+    for (const answer of [list, assigned, priced]) {
+      if (answer.status >= 300) throw new Error(`fixture: ${answer.status} ${JSON.stringify(answer.body)}`);
+    }
+    lists[code] = list.body;
+  }
+  return { ...lists['ISO-A-CONTRACT']!, sku: 'ISO-BOLT' };
+}
+
 beforeAll(async () => {
   t = await startTestHub();
   const staff = await logInAs(t.baseUrl, DEMO_STAFF.email, DEMO_STAFF.password);
@@ -559,6 +612,7 @@ beforeAll(async () => {
     body: { key: 'only-in-a', name: 'Only in A', grants: [{ permission: 'orders.read', scope: 'own' }] },
   });
   expect(onlyInA.status).toBe(201);
+  aContract = await contractPrices(staff, a.companyId);
 }, 60_000);
 afterAll(async () => {
   await t?.stop();
@@ -612,5 +666,26 @@ test("a 404 for A's records reads exactly like a 404 for records that do not exi
     ...missing.body,
     instance: undefined,
     requestId: undefined,
+  });
+});
+
+test("company A's contract prices never apply to, nor show for, company B", async () => {
+  const price = (token: string) =>
+    http(t.baseUrl, 'POST', '/api/pricing/price', {
+      token,
+      body: { lines: [{ code: aContract.sku, quantity: 1 }], explain: true },
+    });
+  const forB = await price(b.token);
+  expect(forB.status).toBe(200);
+  expect(forB.body.lines[0]).toMatchObject({
+    priceListCode: 'ISO-STANDARD',
+    unitPrice: { amountMinor: '1000' },
+  });
+  expect(JSON.stringify(forB.body)).not.toContain(aContract.id);
+  expect(JSON.stringify(forB.body)).not.toContain(aContract.code);
+  const forA = await price(a.token);
+  expect(forA.body.lines[0]).toMatchObject({
+    priceListCode: aContract.code,
+    unitPrice: { amountMinor: '500' },
   });
 });
