@@ -1,7 +1,7 @@
 import type { Context } from 'moleculer';
 import type { HubMeta } from '../platform/auth/auth-context.ts';
 import type { Queryable } from '../platform/database/database.ts';
-import { Forbidden } from '../platform/errors/hub-errors.ts';
+import { Forbidden, ValidationFailed } from '../platform/errors/hub-errors.ts';
 import { type Audience, assignedLists } from './assignments.ts';
 import {
   type CandidateList,
@@ -14,7 +14,7 @@ import {
 } from './price-engine.ts';
 import { findPriceListsByIds, metaOf } from './price-lists.ts';
 import { tiersFor } from './prices.ts';
-import type { PricingConfig, VatRate } from './pricing-config.ts';
+import { isKnownCurrency, type PricingConfig, type VatRate } from './pricing-config.ts';
 import { engineRule } from './quantity-rules.ts';
 
 export interface PriceLinesParams {
@@ -173,6 +173,9 @@ export async function priceForCaller(
   now = new Date(),
 ): Promise<PricedResult> {
   const currency = params.currency ?? config.defaultCurrency;
+  if (!isKnownCurrency(currency)) {
+    throw new ValidationFailed([{ pointer: '/currency', detail: 'is not an ISO 4217 currency code' }]);
+  }
   const skuIds = [...new Set(params.lines.flatMap((l) => (l.skuId !== undefined ? [l.skuId] : [])))];
   const codes = [...new Set(params.lines.flatMap((l) => (l.code !== undefined ? [l.code] : [])))];
   // The catalog's answer (which SKUs the caller may see) and the tiers of the SKUs asked for by id

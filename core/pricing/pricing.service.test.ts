@@ -208,6 +208,13 @@ describe('pricing a buyer', () => {
     });
     expect(answer.lines[0]!.explanation!.candidates.map((c) => c.code)).toEqual(['EXPORT-USD']);
     expect(answer.lines[1]!.errors[0]!.code).toBe('no-price');
+    await expect(
+      broker.call(
+        'pricing.price',
+        { lines: [{ code: 'BOLT', quantity: 5 }], currency: 'XYZ' },
+        asBuyer(acme),
+      ),
+    ).rejects.toMatchObject({ code: 400, data: { errors: [{ pointer: '/currency' }] } });
   });
 
   it('the mesh action prices the same for carts, with the buyer in meta', async () => {
