@@ -189,6 +189,15 @@ export async function listCarts(db: Queryable, buyer: Buyer): Promise<CartSummar
   return rows.map((row) => ({ ...toCart(row), lineCount: row.line_count }));
 }
 
+/**
+ * Serialises, per owner, what changes the set of their carts or which one is current (create, make
+ * current, the current cart made on first use): the 50-cart bound and the one current cart then hold
+ * under concurrent requests. Taken before any cart row lock, always, so two of them never deadlock.
+ */
+export async function lockOwner(tx: Queryable, ownerId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('carts.owner:' || $1))`, [ownerId]);
+}
+
 function nameTaken(error: unknown): never {
   if ((error as { code?: string }).code === '23505') {
     throw new Conflict('You already have a cart with this name', {
@@ -204,8 +213,7 @@ export async function createCart(
   buyer: Buyer,
   input: { name: string; isDefault: boolean },
 ): Promise<string> {
-  // Serialises the caller's cart creations, so the count bound holds under concurrent requests.
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('carts.owner:' || $1))`, [buyer.userId]);
+  await lockOwner(tx, buyer.userId);
   const { rows: count } = await tx.query(
     'SELECT count(*)::int AS n, bool_or(is_default) AS has_default FROM carts.carts WHERE owner_id = $1',
     [buyer.userId],
@@ -235,7 +243,7 @@ export const DEFAULT_CART_NAME = 'Cart';
 
 /** The caller's current cart: the default one, else their most recent (made current), else a new one. */
 export async function currentCartId(tx: Queryable, buyer: Buyer): Promise<string> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('carts.owner:' || $1))`, [buyer.userId]);
+  await lockOwner(tx, buyer.userId);
   const { rows } = await tx.query(
     `SELECT id, is_default FROM carts.carts WHERE owner_id = $1 AND company_id = $2
       ORDER BY is_default DESC, updated_at DESC, id LIMIT 1`,

@@ -11,6 +11,7 @@ import {
   expectVersion,
   linesOf,
   listCarts,
+  lockOwner,
   makeDefault,
   renameCart,
   requireCart,
@@ -69,6 +70,8 @@ export function cartsArea({ platform }: CartsContext): CartsArea {
           const buyer = buyerOf(ctx);
           const { id, version, name, isDefault } = ctx.params;
           await db.transaction(async (tx) => {
+            // Making a cart current is a change of the owner's set of carts: their lock first.
+            if (isDefault) await lockOwner(tx, buyer.userId);
             const cart = await requireCart(tx, buyer, id, isDefault ? 'owner' : 'edit', { lock: true });
             expectVersion(cart, version);
             if (name !== undefined && name !== cart.name) {

@@ -176,6 +176,23 @@ describe('named carts', () => {
     expect(list.body.items).toHaveLength(1);
   });
 
+  it('of carts made current at the same time, one ends up current, without errors', async () => {
+    const carts = await Promise.all(
+      ['Race A', 'Race B', 'Race C', 'Race D'].map((name) => newCart(carol.token, name)),
+    );
+    const answers = await Promise.all(
+      carts.map((cart) =>
+        http(t.baseUrl, 'PATCH', `/api/carts/${cart.id}`, {
+          token: carol.token,
+          body: { version: cart.version, isDefault: true },
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    const list = await http(t.baseUrl, 'GET', '/api/carts', { token: carol.token });
+    expect(list.body.items.filter((c: Any) => c.isDefault)).toHaveLength(1);
+  });
+
   it('the owner deletes a cart; it is gone for good', async () => {
     const cart = await newCart(dave.token, 'Throwaway');
     const deleted = await http(t.baseUrl, 'DELETE', `/api/carts/${cart.id}`, { token: dave.token });
