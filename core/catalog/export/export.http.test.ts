@@ -130,22 +130,30 @@ describe('search export', () => {
   });
 
   it('passes the search filters through: an attribute range and a brand narrow the file as they narrow the search', async () => {
-    const searched = await http(
-      t.baseUrl,
-      'GET',
-      '/api/catalog/search?attr.inner_diameter.min=20&limit=100',
-      {
-        token: buyer,
-      },
-    );
+    const ranged = await http(t.baseUrl, 'GET', '/api/catalog/search?attr.inner_diameter.min=20&limit=100', {
+      token: buyer,
+    });
     const book = await readXlsx(
       (await download('/api/catalog/search/export?format=xlsx&attr.inner_diameter.min=20', buyer)).body,
     );
     expect(book.rows.map((row) => row['中文名称']).sort()).toEqual(
-      searched.body.items.map((item: Any) => item.nameZh).sort(),
+      ranged.body.items.map((item: Any) => item.nameZh).sort(),
     );
-    expect(book.rows.length).toBeGreaterThan(0);
+    expect(book.rows.length).toBeGreaterThan(1);
     for (const row of book.rows) expect(row['内径 (mm)']).toBeGreaterThanOrEqual(20);
+
+    const skf = ranged.body.facets.brands.find((brand: Any) => /SKF|斯凯孚/.test(brand.name));
+    const branded = await readXlsx(
+      (
+        await download(
+          `/api/catalog/search/export?format=xlsx&attr.inner_diameter.min=20&brand=${skf.id}`,
+          buyer,
+        )
+      ).body,
+    );
+    expect(branded.rows.length).toBe(skf.count);
+    expect(branded.rows.length).toBeLessThan(book.rows.length);
+    for (const row of branded.rows) expect(row['品牌']).toBe('斯凯孚');
   });
 
   it('PDF: Chinese names come back out of the text layer; more rows make more pages', async () => {
