@@ -15,8 +15,14 @@ import { http, logInAs, startTestHub, type TestHub } from '../../platform/testin
 export const DEMO_STAFF = { email: 'admin@hub.local', password: 'demo-admin-password' };
 export const DEMO_BUYER = { email: 'buyer@acme.example', password: 'demo-buyer-password' };
 
+/**
+ * Only the services carts work with (and the gateway). No inventory service runs, so stock is not
+ * checked unless a test puts one on the mesh (`stock-check.ts`'s contract).
+ */
+export const CARTS_HUB_SERVICES = 'accounts,catalog,pricing,carts,gateway';
+
 export async function startCartsHub(): Promise<TestHub> {
-  const test = await startTestHub();
+  const test = await startTestHub({ env: { HUB_SERVICES: CARTS_HUB_SERVICES } });
   await test.hub.broker.waitForServices(['accounts', 'catalog', 'pricing', 'carts']);
   return test;
 }
