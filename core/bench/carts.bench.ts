@@ -39,6 +39,7 @@ export interface CartsBenchFigures {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  total: number;
 }
 
 type Meta = { meta: { auth: AuthContext } };
@@ -144,6 +145,7 @@ async function time<T>(
     perSecond: (latencies.length / total) * 1000,
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
+    total: latencies.length,
   };
 }
 

@@ -22,6 +22,7 @@ import { freePort, spawnHub } from '../platform/testing/hub-process.ts';
 import { http } from '../platform/testing/start-test-hub.ts';
 import { createTestDatabase, testServers, uniqueName } from '../platform/testing/test-servers.ts';
 import { benchApprovalRules } from './approval-rules.bench.ts';
+import { benchCarts } from './carts.bench.ts';
 import { benchCatalogImport, importFiguresTable } from './catalog-import.bench.ts';
 import { benchPermissionCheck } from './permission-check.bench.ts';
 import { benchPricing } from './pricing.bench.ts';
@@ -268,6 +269,8 @@ const inProcess = [...(await benchApprovalRules()), ...(await benchPermissionChe
 
 const pricing = await benchPricing();
 
+const carts = await benchCarts();
+
 const catalogImport = await benchCatalogImport();
 
 const mesh = await moleculerOverNats();
@@ -280,6 +283,7 @@ process.stdout.write(
     `p50 latency ×${(mesh.p50Ms / rawInbox!.p50Ms).toFixed(2)}; against request(): throughput ×${(mesh.perSecond / rawRequest!.perSecond).toFixed(2)}\n\n` +
     `In-process figures (one core)\n\n${table(inProcess.map((f) => ({ ...f, total: Math.round(f.perSecond), errors: 0 })))}\n\n` +
     `Pricing (one cart at a time through pricing.price; target p99 < 20 ms on PostgreSQL)\n\n${table(pricing.map((f) => ({ ...f, errors: 0 })))}\n\n` +
+    `Carts (one request at a time through the carts actions: every answer is the cart repriced)\n\n${table(carts.map((f) => ({ ...f, errors: 0 })))}\n\n` +
     `Catalog import into a fresh PostgreSQL database (target > 5,000 rows/s, memory flat in the file's size)\n\n${importFiguresTable(catalogImport)}\n`,
 );
 process.exit(0);
