@@ -30,6 +30,8 @@ import { createTestDatabase } from '../platform/testing/test-servers.ts';
 
 const PRODUCTS = Number(process.env.BENCH_IMPORT_PRODUCTS ?? 100_000);
 const SMALL = Number(process.env.BENCH_IMPORT_SMALL ?? 10_000);
+/** Batches in flight, as the import job uses on PostgreSQL. */
+const CONCURRENCY = Number(process.env.BENCH_IMPORT_CONCURRENCY ?? 2);
 
 export interface ImportBenchFigures {
   name: string;
@@ -323,7 +325,13 @@ async function importOnce(url: string, file: string): Promise<void> {
       requestId: null,
     });
     const started = performance.now();
-    const done = await runImport({ db, importId: record.id, file, limits: DEFAULT_IMPORT_LIMITS });
+    const done = await runImport({
+      db,
+      importId: record.id,
+      file,
+      limits: DEFAULT_IMPORT_LIMITS,
+      concurrency: CONCURRENCY,
+    });
     const seconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);

@@ -96,7 +96,15 @@ export function importArea({ platform }: CatalogContext): CatalogArea {
       // XLSX needs random access (its central directory is at the end): a local copy, bounded.
       const file = path.join(dir, 'upload');
       await pipeline(source, createWriteStream(file));
-      const record = await runImport({ db, importId: facts.record.id, file, limits: LIMITS, workDir: dir });
+      const record = await runImport({
+        db,
+        importId: facts.record.id,
+        file,
+        limits: LIMITS,
+        workDir: dir,
+        // Two batches in flight on a real PostgreSQL server; the embedded PGlite has a single session.
+        concurrency: platform.config.databaseUrl ? 2 : 1,
+      });
       await platform.storage.delete(facts.fileKey).catch(() => {});
       return { status: record.status };
     } catch (error) {

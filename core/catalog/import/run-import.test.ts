@@ -7,7 +7,9 @@ import type { TestDatabase } from '../../platform/testing/test-servers.ts';
 import { insertProduct, loadProduct, productIdOf } from '../products.ts';
 import { createCatalogDatabase, seedFixture } from '../testing/catalog-db.ts';
 import { audiencesOfProduct } from '../visibility.ts';
+import { DEFAULT_IMPORT_LIMITS } from './import-limits.ts';
 import { findImport } from './import-records.ts';
+import { runImport } from './run-import.ts';
 import { csvOf, writeBuffer, writeXlsx, xlsxWithSheet } from './testing/import-files.ts';
 import { importFile, reportOf, STAFF_ID } from './testing/run-test-import.ts';
 
@@ -706,6 +708,94 @@ describe('a file beyond a bound is refused whole', () => {
 });
 
 describe('batches and resumption', () => {
+  it('with two batches in flight, commits them in file order: report, counters and events as one at a time', async () => {
+    const header = ['slug', 'nameZh', 'nameEn', 'category', 'unit', 'skuCode', 'attr:length'];
+    const since = await lastOutboxId();
+    const record = await importFile(
+      db(),
+      await csvFile([
+        header,
+        ...Array.from({ length: 11 }, (_, i) => [
+          `pipe-${i}`,
+          '名',
+          `N ${i}`,
+          'bolts',
+          'pcs',
+          `PIPE-${i}`,
+          i % 4 === 1 ? 'long' : String(i),
+        ]),
+      ]),
+      { batchProducts: 2, concurrency: 2 },
+    );
+    expect(record).toMatchObject({
+      status: 'partially_succeeded',
+      progress: { rowsSettled: 11, productsCreated: 8, productsRejected: 3 },
+      report: { entries: 6 },
+    });
+    expect((await reportOf(db(), record.id)).map((entry) => [entry.row, entry.code])).toEqual([
+      [3, 'invalid-value'],
+      [3, 'product-rejected'],
+      [7, 'invalid-value'],
+      [7, 'product-rejected'],
+      [11, 'invalid-value'],
+      [11, 'product-rejected'],
+    ]);
+    expect((await outboxSince(since)).map((event) => event.payload.slug)).toEqual(
+      [0, 2, 3, 4, 6, 7, 8, 10].map((i) => `pipe-${i}`),
+    );
+    const { rows } = await db().query('SELECT settled_line FROM catalog.imports WHERE id = $1', [record.id]);
+    expect(rows[0]!.settled_line).toBe(12);
+  });
+
+  it('a batch that fails rolls back the one after it; the retried job resumes and applies each product once', async () => {
+    const header = ['slug', 'nameZh', 'nameEn', 'category', 'unit', 'skuCode'];
+    const file = await csvFile([
+      header,
+      ...Array.from({ length: 8 }, (_, i) => [`crash-${i}`, '名', `N ${i}`, 'bolts', 'pcs', `CRASH-${i}`]),
+    ]);
+    // The progress write of the batch ending at row 5 (products 2 and 3) fails, as a lost connection would.
+    await db().query(`CREATE FUNCTION catalog.test_crash() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.settled_line = 5 THEN RAISE EXCEPTION 'connection lost'; END IF; RETURN NEW; END $$`);
+    await db().query(
+      'CREATE TRIGGER test_crash BEFORE UPDATE ON catalog.imports FOR EACH ROW EXECUTE FUNCTION catalog.test_crash()',
+    );
+    let importId = '';
+    try {
+      await expect(
+        importFile(db(), file, {
+          batchProducts: 2,
+          concurrency: 2,
+          before: async (created) => {
+            importId = created.id;
+          },
+        }),
+      ).rejects.toThrow('connection lost');
+    } finally {
+      await db().query('DROP TRIGGER test_crash ON catalog.imports');
+      await db().query('DROP FUNCTION catalog.test_crash()');
+    }
+    const { rows: created } = await db().query(
+      `SELECT slug FROM catalog.products WHERE slug LIKE 'crash-%' ORDER BY slug`,
+    );
+    expect(created.map((row) => row.slug)).toEqual(['crash-0', 'crash-1']);
+    expect(await findImport(db(), importId)).toMatchObject({
+      status: 'running',
+      progress: { rowsSettled: 2 },
+    });
+    const resumed = await runImport({
+      db: db(),
+      importId,
+      file,
+      limits: DEFAULT_IMPORT_LIMITS,
+      batchProducts: 2,
+    });
+    expect(resumed).toMatchObject({ status: 'succeeded', progress: { rowsSettled: 8, productsCreated: 8 } });
+    const { rows: all } = await db().query(
+      `SELECT count(*)::int AS n, count(DISTINCT slug)::int AS d FROM catalog.products WHERE slug LIKE 'crash-%'`,
+    );
+    expect(all[0]).toEqual({ n: 8, d: 8 });
+  });
+
   it('commits batch by batch and a retried job resumes after the last settled row', async () => {
     const header = ['slug', 'nameZh', 'nameEn', 'category', 'unit', 'skuCode'];
     const file = await csvFile([

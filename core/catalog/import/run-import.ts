@@ -37,6 +37,12 @@ export interface RunImportOptions {
   maxReportEntries?: number;
   /** Where the normalised rows are spooled between the passes (default the OS temp dir). */
   workDir?: string;
+  /**
+   * Batches in flight at once (default 1). With 2, the next batch is looked up, validated and
+   * written while the previous one finishes; commits stay in file order. Only on a real
+   * PostgreSQL server: the embedded PGlite has one session for every connection.
+   */
+  concurrency?: number;
 }
 
 const FINAL: readonly ImportStatus[] = ['succeeded', 'partially_succeeded', 'failed'];
@@ -125,7 +131,7 @@ export async function runImport(options: RunImportOptions): Promise<ImportRecord
       if (!group || key === '' || key !== group.key) {
         if (group) batch.push(group);
         if (batch.length >= (options.batchProducts ?? 500)) {
-          await apply.batch(batch);
+          await apply.submit(batch);
           batch = [];
         }
         group = { key, rows: [], problems: [] };
@@ -134,7 +140,8 @@ export async function runImport(options: RunImportOptions): Promise<ImportRecord
       if (problems) group.problems.push(...problems);
     }
     if (group) batch.push(group);
-    await apply.batch(batch);
+    await apply.submit(batch);
+    await apply.drain();
     const applied = counters.productsCreated + counters.productsUpdated;
     const failure =
       counters.productsRejected > 0 && applied === 0
@@ -252,7 +259,11 @@ function isDatabaseError(error: unknown): error is Error & { code: string } {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && 'severity' in (error as object);
 }
 
-/** Pass 2, one batch of products per transaction. */
+/**
+ * Pass 2, one batch of products per transaction, up to `concurrency` batches in flight. Each batch
+ * commits only after the one before it: the progress saved with a commit (`settled_line`) then
+ * always covers every earlier row, and a batch whose predecessor failed rolls back.
+ */
 class BatchApplier {
   readonly #db: Database;
   readonly #record: ImportRecord;
@@ -262,6 +273,10 @@ class BatchApplier {
   readonly #actor: AuthContext;
   readonly #origin: { requestId?: string | undefined };
   readonly #maxReport: number;
+  readonly #concurrency: number;
+  /** The last batch submitted: the next one commits after it. */
+  #last: Promise<void> = Promise.resolve();
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(
     db: Database,
@@ -281,13 +296,38 @@ class BatchApplier {
     this.#actor = actor;
     this.#origin = origin;
     this.#maxReport = options.maxReportEntries ?? 100_000;
+    this.#concurrency = Math.max(1, options.concurrency ?? 1);
   }
 
-  async batch(groups: readonly ProductRows[]): Promise<void> {
+  /** Starts a batch once fewer than `concurrency` are in flight; a failed batch fails this call or `drain`. */
+  async submit(groups: readonly ProductRows[]): Promise<void> {
+    while (this.#inFlight.size >= this.#concurrency) {
+      try {
+        await Promise.race(this.#inFlight);
+      } catch (error) {
+        await Promise.allSettled(this.#inFlight);
+        throw error;
+      }
+    }
+    const run = this.#batch(groups, this.#last);
+    this.#last = run;
+    const tracked: Promise<void> = run.finally(() => this.#inFlight.delete(tracked));
+    this.#inFlight.add(tracked);
+    // Observed by the next batch, `submit` or `drain`; never left unhandled.
+    tracked.catch(() => {});
+  }
+
+  /** Waits for every batch; throws the first failure. */
+  async drain(): Promise<void> {
+    await Promise.allSettled(this.#inFlight);
+    await this.#last;
+  }
+
+  async #batch(groups: readonly ProductRows[], previous: Promise<void>): Promise<void> {
     const counters = this.#counters;
     // Products a previous attempt of this job settled are skipped: resuming never applies twice.
     const pending = groups.filter((group) => group.rows[group.rows.length - 1]!.row > counters.settledLine);
-    if (pending.length === 0) return;
+    if (pending.length === 0) return previous;
     const dryRun = this.#record.dryRun;
     await this.#db
       .transaction(async (tx) => {
@@ -314,6 +354,11 @@ class BatchApplier {
           }
           const refusedIds = new Set(refused.map(({ plan }) => plan.id));
           plans = plans.filter((plan) => !refusedIds.has(plan.id));
+        }
+        // From here on the batch needs the one before it committed (visibility's lock, the
+        // report's numbering, the counters).
+        await previous;
+        if (!dryRun && plans.length) {
           await refreshVisibility(
             tx,
             plans.filter((plan) => plan.visibility).map((plan) => plan.id),

@@ -20,6 +20,7 @@ export async function importFile(
     encoding?: CsvEncoding;
     limits?: Partial<ImportLimits>;
     batchProducts?: number;
+    concurrency?: number;
     /** Prepare the record before the run (e.g. pretend an earlier attempt settled some rows). */
     before?: (record: ImportRecord) => Promise<void>;
   } = {},
@@ -45,6 +46,7 @@ export async function importFile(
     file,
     limits: { ...DEFAULT_IMPORT_LIMITS, ...options.limits },
     ...(options.batchProducts ? { batchProducts: options.batchProducts } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   });
 }
 
