@@ -23,11 +23,15 @@ export interface PriceLinesParams {
   explain?: boolean | undefined;
 }
 
-/** A small TTL map: entries live `ttlMs`, at most `max` of them (then it starts afresh). */
+/**
+ * A small TTL map: entries live `ttlMs`, at most `max` of them (then it starts afresh). A load that
+ * began before a `clear()` is not kept: it may have read what the change replaced.
+ */
 export class TtlCache<V> {
   readonly #entries = new Map<string, { value: V; until: number }>();
   readonly #ttlMs: number;
   readonly #max: number;
+  #generation = 0;
 
   constructor(ttlMs: number, max = 10_000) {
     this.#ttlMs = ttlMs;
@@ -36,16 +40,18 @@ export class TtlCache<V> {
 
   async get(key: string, load: () => Promise<V>): Promise<V> {
     if (this.#ttlMs <= 0) return load();
-    const now = Date.now();
     const hit = this.#entries.get(key);
-    if (hit && hit.until > now) return hit.value;
+    if (hit && hit.until > Date.now()) return hit.value;
+    const generation = this.#generation;
     const value = await load();
+    if (generation !== this.#generation) return value;
     if (this.#entries.size >= this.#max) this.#entries.clear();
-    this.#entries.set(key, { value, until: now + this.#ttlMs });
+    this.#entries.set(key, { value, until: Date.now() + this.#ttlMs });
     return value;
   }
 
   clear(): void {
+    this.#generation++;
     this.#entries.clear();
   }
 }
