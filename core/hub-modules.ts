@@ -3,6 +3,7 @@ import { approvalsModule } from './approvals/approvals.module.ts';
 import { cartsModule } from './carts/carts.module.ts';
 import { catalogModule } from './catalog/catalog.module.ts';
 import { catalogSearchModule } from './catalog/search/catalog-search.module.ts';
+import { creditModule, paymentsModule, receivablesModule } from './credit/credit.module.ts';
 import { createGatewayModule } from './gateway/gateway.module.ts';
 import type { HubModule } from './platform/hub-module.ts';
 import { jobsModule } from './platform/jobs/jobs.module.ts';
@@ -19,6 +20,9 @@ const serviceModules: readonly HubModule[] = [
   catalogSearchModule,
   pricingModule,
   cartsModule,
+  creditModule,
+  receivablesModule,
+  paymentsModule,
   jobsModule,
   outboxModule,
 ];

@@ -69,6 +69,8 @@ describe('staff roles', () => {
       'buyers.act_on_behalf',
       'companies.manage',
       'companies.read',
+      'finance.manage',
+      'finance.read',
     ]);
     expect(staffPermissions(['admin'])).toEqual(['*']);
     expect(staffPermissions(['constructor', 'toString', 'nobody'])).toEqual([]);

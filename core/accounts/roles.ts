@@ -47,6 +47,11 @@ export const BUYER_PERMISSIONS: Record<string, { description: string; scopes: re
       description: 'See and download invoices',
       scopes: ['own', 'unit', 'unit_tree', 'company'],
     },
+    'invoices.request': { description: 'Request tax invoices (开票申请) for receivables', scopes: ['own'] },
+    'credit.read': {
+      description: 'See the company credit account: limit, terms, exposure, ledger',
+      scopes: ['company'],
+    },
     'audit.read': { description: 'Read the company audit log', scopes: ['company'] },
   };
 
@@ -101,6 +106,8 @@ export const PRESET_BUYER_ROLES: Record<string, { name: string; grants: readonly
       { permission: 'spending.manage', scope: 'company' },
       { permission: 'spending.read', scope: 'company' },
       { permission: 'invoices.read', scope: 'company' },
+      { permission: 'invoices.request', scope: 'own' },
+      { permission: 'credit.read', scope: 'company' },
     ],
   },
 };
@@ -113,7 +120,7 @@ export const STAFF_ROLES: Record<string, readonly string[]> = {
   admin: ['*'],
   sales: ['companies.read', 'companies.manage', 'buyers.act_on_behalf', 'audit.read'],
   'customer-service': ['companies.read', 'buyers.act_on_behalf', 'audit.read'],
-  finance: ['companies.read', 'audit.read'],
+  finance: ['companies.read', 'audit.read', 'finance.read', 'finance.manage'],
   warehouse: ['jobs.read'],
   'product-manager': ['companies.read', 'catalog.manage'],
   integration: ['jobs.read', 'jobs.replay', 'jobs.admin', 'system.read', 'api-keys.manage'],
