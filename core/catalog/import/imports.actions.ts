@@ -253,7 +253,7 @@ export function importArea({ platform }: CatalogContext): CatalogArea {
     },
     routes: ROUTES,
     async started() {
-      await platform.jobs.process(IMPORT_QUEUE, processJob as never, { concurrency: 1 });
+      await platform.jobs.process<{ importId: string }>(IMPORT_QUEUE, processJob, { concurrency: 1 });
     },
   };
 }
