@@ -5,6 +5,7 @@ import { catalogModule } from './catalog/catalog.module.ts';
 import { catalogSearchModule } from './catalog/search/catalog-search.module.ts';
 import { creditModule, paymentsModule, receivablesModule } from './credit/credit.module.ts';
 import { createGatewayModule } from './gateway/gateway.module.ts';
+import { inventoryModule } from './inventory/inventory.module.ts';
 import type { HubModule } from './platform/hub-module.ts';
 import { jobsModule } from './platform/jobs/jobs.module.ts';
 import { outboxModule } from './platform/outbox/outbox.module.ts';
@@ -23,6 +24,7 @@ const serviceModules: readonly HubModule[] = [
   creditModule,
   receivablesModule,
   paymentsModule,
+  inventoryModule,
   jobsModule,
   outboxModule,
 ];
