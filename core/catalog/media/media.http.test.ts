@@ -219,6 +219,20 @@ describe('upload and download', () => {
     expect(storedObjects().length).toBe(before);
   });
 
+  it('two uploads of the same bytes at once end as one asset and one stored object', async () => {
+    const content = await pdf('racing datasheet');
+    const before = storedObjects().length;
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => upload('kind=datasheet&access=public', content, { type: 'application/pdf' })),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([200, 200, 201]);
+    const ids = new Set(await Promise.all(answers.map(async (answer) => ((await answer.json()) as Any).id)));
+    expect(ids.size).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(storedObjects().length).toBe(before + 1);
+  });
+
   it('refuses an executable declared as a PNG (422 naming both types) and keeps nothing', async () => {
     const before = storedObjects();
     const answer = await upload('kind=image&access=public', exe(), { type: 'image/png', name: 'photo.png' });
