@@ -186,6 +186,9 @@ function attributesOf(
   ];
 }
 
+/** `value`, after a random draw that keeps the sequence of draws as it was. */
+const discard = <T>(_draw: number, value: T): T => value;
+
 /** The documents of products [from, to). */
 function generate(from: number, to: number): { docs: SearchDocument[]; audiences: string[][] } {
   const docs: SearchDocument[] = [];
@@ -216,9 +219,11 @@ function generate(from: number, to: number): { docs: SearchDocument[]; audiences
       scenarios: [r.pick(SCENARIOS)],
       lifecycle: r.next() < 0.05 ? 'discontinued' : r.next() < 0.03 ? 'draft' : 'active',
       createdAt: new Date(Date.UTC(2024, 0, 1) + n * 60_000),
-      priceMinMinor: r.int(10, 500_000),
-      currency: 'CNY',
-      inStock: r.next() < 0.8,
+      // Pricing and inventory do not exist yet: the index holds no price and no stock, as in the
+      // hub (the draws stay, so the rest of the catalog is the same as with them).
+      priceMinMinor: discard(r.int(10, 500_000), null),
+      currency: null,
+      inStock: discard(r.next(), null),
     });
     // 95 % public, 5 % in a shared catalog of one of 20 companies.
     audiences.push(r.next() < 0.95 ? ['public'] : [`company:${uuid(104, r.int(1, 20))}`]);

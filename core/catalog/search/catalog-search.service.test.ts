@@ -279,7 +279,7 @@ describe('the index follows the catalog', () => {
   });
 
   it('catches up with what events missed, and drops deleted products', async () => {
-    await db.query('DELETE FROM catalog.search_attribute_values WHERE product_id = $1', [ids.stainless]);
+    await db.query('DELETE FROM catalog.search_facet_rows WHERE product_id = $1', [ids.stainless]);
     await db.query('DELETE FROM catalog.search_documents WHERE product_id = $1', [ids.stainless]);
     expect((await search({ q: 'DIN933-M8x30-A2' })).items.map((item: Any) => item.productId)).not.toContain(
       ids.stainless,

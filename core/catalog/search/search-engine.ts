@@ -107,6 +107,14 @@ export interface SearchResult {
   nextCursor: string | null;
 }
 
+export interface SearchOptions {
+  /**
+   * Browsing (no text, no filter) reads the counts the index keeps (default); false counts the
+   * matches live like every other search (tests compare the two; the benchmark times both).
+   */
+  keptCounts?: boolean;
+}
+
 /** Bounds of one search (the API schema enforces the same; these are the backstop). */
 export const SEARCH_LIMITS = {
   maxFilters: 20,
@@ -273,21 +281,13 @@ interface Flag {
 
 const SORTS: Record<SearchSort, { key: string; direction: 'ASC' | 'DESC' }> = {
   relevance: { key: '', direction: 'DESC' },
-  price_asc: { key: 'COALESCE(d.price_min_minor, 9223372036854775807)', direction: 'ASC' },
-  price_desc: { key: 'COALESCE(d.price_min_minor, -1)', direction: 'DESC' },
-  newest: { key: '(extract(epoch FROM d.created_at) * 1000000)::bigint', direction: 'DESC' },
+  price_asc: { key: 'COALESCE(r.price_min_minor, 9223372036854775807)', direction: 'ASC' },
+  price_desc: { key: 'COALESCE(r.price_min_minor, -1)', direction: 'DESC' },
+  newest: { key: '(extract(epoch FROM r.created_at) * 1000000)::bigint', direction: 'DESC' },
 };
 
-function all(
-  flags: Flag[],
-  except?: Flag['dimension'] | ((dimension: Flag['dimension']) => boolean),
-): string {
-  const skip = typeof except === 'function' ? except : (dimension: string) => dimension === except;
-  const names = flags.flatMap((flag, index) => (skip(flag.dimension) ? [] : [`m.f${index}`]));
-  return names.length ? names.join(' AND ') : 'TRUE';
-}
-
-const isAttribute = (dimension: string) => dimension.startsWith('attr:');
+/** The node of the facet counts of the whole catalog (no category filter). */
+const WHOLE_CATALOG = '00000000-0000-0000-0000-000000000000';
 
 interface Row {
   total: number;
@@ -309,7 +309,7 @@ interface Row {
     categoryId: string | null;
   }>;
   brands: Array<{ id: string; name: string | null; count: number }>;
-  categories: Array<{ id: string; names: { nameZh?: string; nameEn?: string } | null; count: number }>;
+  categories: Array<{ id: string; nameZh: string | null; nameEn: string | null; count: number }>;
   facet_names: Array<{ key: string; nameZh: string | null; nameEn: string | null }>;
   text_facets: Array<{
     key: string;
@@ -332,16 +332,166 @@ interface Row {
   stock: Array<{ value: boolean | null; count: number }>;
 }
 
+/** The text condition and the score of a search with words (on the document row `alias`). */
+interface TextMatch {
+  where: string;
+  score: (alias: string) => string;
+}
+
+function textMatch(parsed: ParsedQuery, p: Params): TextMatch {
+  const tsquery = toTsQuery(parsed.clauses);
+  if (!tsquery) return { where: 'FALSE', score: () => '0::float8' };
+  const q = p.add(tsquery, 'tsquery');
+  const code = parsed.fuzzyCode ? p.add(parsed.fuzzyCode, 'text') : null;
+  const others = parsed.fuzzyCode ? toTsQuery(parsed.otherClauses) : null;
+  const othersParam = others ? p.add(others, 'tsquery') : null;
+  const exactCode = parsed.exactCode ? p.add(parsed.exactCode, 'text') : null;
+  const text = (a: string) => `${a}.terms @@ ${q}`;
+  // `%` (pg_trgm.similarity_threshold, set per search) finds candidates through the trigram
+  // index; the stricter bound keeps short unrelated codes out.
+  const fuzzy = (a: string) =>
+    code
+      ? `(${a}.model_norm % ${code} AND similarity(${a}.model_norm, ${code}) >= ${FUZZY_SIMILARITY}${
+          othersParam ? ` AND ${a}.terms @@ ${othersParam}` : ''
+        })`
+      : null;
+  return {
+    where: code ? `(${text('d')} OR ${fuzzy('d')})` : text('d'),
+    score: (a) => {
+      const exact = exactCode
+        ? `CASE WHEN ${a}.model_norm = ${exactCode} OR ${a}.sku_norms @> ARRAY[${exactCode}] THEN 2 ELSE 0 END`
+        : '0';
+      // Tiers: exact model / SKU (+2), word matches (1 + rank < 1, name A > codes B > specs C >
+      // description D), typo-tolerant model matches only (similarity < 1).
+      const rank = `1 + ts_rank('{0.1, 0.2, 0.4, 1.0}', ${a}.terms, ${q}, 32)`;
+      return code
+        ? `(${exact} + CASE WHEN ${text(a)} THEN ${rank} ELSE similarity(${a}.model_norm, ${code}) * 0.99 END)::float8`
+        : `(${exact} + ${rank})::float8`;
+    },
+  };
+}
+
+/**
+ * The facets, from `cnt(facet, value, n)`: the counts of the search as (facet, value) pairs —
+ * '' the total, 'brand', 'child' (child categories), 'stock', 'price' (a price), 'value' (a
+ * search_facet_values id), 'pair' (a facet_pairs element: two neighbouring numbers of one product
+ * and attribute, which a bucket holding both must count once). The live search and the kept
+ * counts both answer in this shape, so both shape facets with this same SQL.
+ */
+function facetSql(p: Params): { ctes: string; columns: string } {
+  const priceKey = p.add(PRICE_KEY, 'text');
+  const facetValues = p.add(SEARCH_LIMITS.facetValues, 'int');
+  const facetAttributes = p.add(SEARCH_LIMITS.facetAttributes, 'int');
+  const exactBuckets = p.add(SEARCH_LIMITS.exactBuckets, 'int');
+  const buckets = p.add(SEARCH_LIMITS.bucketCount, 'int');
+  const bucketOf = (v: string) => `LEAST(width_bucket(${v}, s.lo, s.hi, ${buckets}), ${buckets})`;
+  const bucketLo = (v: string) =>
+    `CASE WHEN s.distinct_values <= ${exactBuckets} THEN ${v}
+          ELSE s.lo + (s.hi - s.lo) * (${bucketOf(v)} - 1) / ${buckets} END`;
+  const bucketHi = (v: string) =>
+    `CASE WHEN s.distinct_values <= ${exactBuckets} THEN ${v}
+          ELSE s.lo + (s.hi - s.lo) * ${bucketOf(v)} / ${buckets} END`;
+  const ctes = `
+fv AS (
+  SELECT c.n, v.attribute_key AS key, v.num_value, v.text_value, f.type, f.unit
+    FROM cnt c
+    JOIN catalog.search_facet_values v ON v.id = c.value::int
+    JOIN catalog.search_facet_attributes f ON f.attribute_key = v.attribute_key AND f.filterable
+   WHERE c.facet = 'value'
+),
+nv AS (
+  SELECT key, unit, num_value AS num, n FROM fv WHERE num_value IS NOT NULL
+  UNION ALL
+  SELECT ${priceKey}, NULL, c.value::numeric, c.n FROM cnt c WHERE c.facet = 'price'
+),
+keys AS (
+  SELECT key FROM (SELECT key, sum(n) AS n FROM fv GROUP BY key
+                   UNION ALL SELECT ${priceKey}, sum(n) FROM cnt WHERE facet = 'price' HAVING count(*) > 0) k
+   ORDER BY (key = ${priceKey}) DESC, n DESC, key LIMIT ${facetAttributes}
+),
+pairs AS (
+  SELECT a.attribute_key AS key, a.num_value AS lo, b.num_value AS hi, c.n
+    FROM cnt c
+    JOIN catalog.search_facet_values a ON a.id = (c.value::bigint >> 32)::int
+    JOIN catalog.search_facet_values b ON b.id = (c.value::bigint & 4294967295)::int
+   WHERE c.facet = 'pair'
+),
+num_stats AS (
+  SELECT s.key, s.unit, s.lo, s.hi, s.distinct_values,
+         (s.n - COALESCE((SELECT sum(pairs.n) FROM pairs WHERE pairs.key = s.key), 0))::int AS n
+    FROM (SELECT nv.key, min(nv.unit) AS unit, min(nv.num) AS lo, max(nv.num) AS hi,
+                 count(*)::int AS distinct_values, sum(nv.n) AS n
+            FROM nv JOIN keys USING (key) GROUP BY nv.key) s
+)`;
+  const columns = `
+  (SELECT COALESCE(json_agg(json_build_object('id', b.id, 'name', nm.name, 'count', b.n)
+                            ORDER BY b.n DESC, b.id), '[]')
+     FROM (SELECT c.value::uuid AS id, c.n FROM cnt c WHERE c.facet = 'brand'
+            ORDER BY c.n DESC, c.value::uuid LIMIT ${p.add(SEARCH_LIMITS.facetBrands, 'int')}) b
+     LEFT JOIN catalog.search_facet_names nm ON nm.facet = 'brand' AND nm.id = b.id) AS brands,
+  (SELECT COALESCE(json_agg(json_build_object('id', ch.id, 'nameZh', nm.name_zh, 'nameEn', nm.name_en,
+                                              'count', ch.n) ORDER BY ch.n DESC, ch.id), '[]')
+     FROM (SELECT c.value::uuid AS id, c.n FROM cnt c WHERE c.facet = 'child'
+            ORDER BY c.n DESC, c.value::uuid LIMIT ${p.add(SEARCH_LIMITS.facetCategories, 'int')}) ch
+     LEFT JOIN catalog.search_facet_names nm ON nm.facet = 'category' AND nm.id = ch.id) AS categories,
+  (SELECT COALESCE(json_agg(json_build_object('key', t.key, 'type', t.type, 'value', t.text_value,
+                                              'labelZh', f.labels -> t.text_value ->> 'zh',
+                                              'labelEn', f.labels -> t.text_value ->> 'en',
+                                              'count', t.n, 'distinct', t.distinct_values)
+                            ORDER BY t.key, t.n DESC, t.text_value), '[]')
+     FROM (SELECT fv.key, fv.type, fv.text_value, fv.n,
+                  row_number() OVER (PARTITION BY fv.key ORDER BY fv.n DESC, fv.text_value) AS r,
+                  count(*) OVER (PARTITION BY fv.key)::int AS distinct_values
+             FROM fv JOIN keys USING (key) WHERE fv.text_value IS NOT NULL) t
+     LEFT JOIN catalog.search_facet_attributes f ON f.attribute_key = t.key
+    WHERE t.r <= ${facetValues}) AS text_facets,
+  (SELECT COALESCE(json_agg(json_build_object('key', f.attribute_key, 'nameZh', f.name_zh, 'nameEn', f.name_en)), '[]')
+     FROM catalog.search_facet_attributes f JOIN keys ON keys.key = f.attribute_key) AS facet_names,
+  (SELECT COALESCE(json_agg(json_build_object('key', s.key, 'unit', s.unit, 'lo', s.lo, 'hi', s.hi,
+                                              'distinct', s.distinct_values, 'count', s.n) ORDER BY s.key), '[]')
+     FROM num_stats s) AS number_stats,
+  (SELECT COALESCE(json_agg(json_build_object('key', b.key, 'from', b.lo, 'to', b.hi, 'count', b.n)
+                            ORDER BY b.key, b.lo), '[]')
+     FROM (SELECT x.key, min(x.lo)::float8 AS lo, max(x.hi)::float8 AS hi,
+                  (sum(x.n) - COALESCE(min(y.n), 0))::int AS n
+             FROM (SELECT nv.key, ${bucketLo('nv.num')} AS lo, ${bucketHi('nv.num')} AS hi, nv.n
+                     FROM nv JOIN num_stats s USING (key)) x
+             -- A product with two values in one bucket counts once there.
+             LEFT JOIN (SELECT pairs.key, ${bucketLo('pairs.lo')} AS lo, sum(pairs.n) AS n
+                          FROM pairs JOIN num_stats s USING (key)
+                         WHERE s.distinct_values > ${exactBuckets} AND ${bucketOf('pairs.lo')} = ${bucketOf('pairs.hi')}
+                         GROUP BY 1, 2) y ON y.key = x.key AND y.lo = x.lo
+            GROUP BY x.key, x.lo) b) AS number_buckets,
+  (SELECT COALESCE(json_agg(json_build_object('value', st.value::boolean, 'count', st.n)
+                            ORDER BY st.value = 'null', st.value), '[]')
+     FROM (SELECT CASE c.value WHEN 'null' THEN NULL ELSE c.value END AS value, c.n
+             FROM cnt c WHERE c.facet = 'stock') st) AS stock`;
+  return { ctes, columns };
+}
+
+/** The page's products as the response lists them (`pg`: product_id, score, sort_key). */
+function pageSql(direction: 'ASC' | 'DESC', score: string): string {
+  return `COALESCE(json_agg(json_build_object(
+            'id', d.product_id, 'nameZh', d.name_zh, 'nameEn', d.name_en, 'model', d.model,
+            'brandId', d.brand_id, 'brandName', d.brand_name, 'skuCodes', d.sku_codes,
+            'thumbnailUrl', d.thumbnail_url, 'lifecycle', d.lifecycle, 'score', ${score},
+            'k', pg.sort_key::text, 'priceMinor', d.price_min_minor::text, 'currency', d.currency,
+            'inStock', d.in_stock, 'categoryId', d.category_path[cardinality(d.category_path)])
+          ORDER BY pg.sort_key ${direction}, pg.product_id), '[]')`;
+}
+
 /**
  * One search: the visible, listed products matching every query term (or, for a model number,
  * a close trigram match), narrowed by the filters, ranked, one keyset page of them, the total,
  * and the facets with counts (each facet counts with every other filter applied, not its own).
- * One SQL statement, fully parameterised.
+ * One SQL statement, fully parameterised: counted live over the matches, or, browsing without
+ * text and filters, read from the counts the index keeps per visibility scope and category.
  */
 export async function searchCatalog(
   db: Database | Queryable,
   viewer: SearchViewer,
   request: SearchRequest,
+  options: SearchOptions = {},
 ): Promise<SearchResult> {
   const n = normalise(request);
   const fingerprint = fingerprintOf(n);
@@ -353,222 +503,183 @@ export async function searchCatalog(
     );
   }
   const p = new Params();
-  const where: string[] = [`d.lifecycle IN ('active', 'discontinued')`];
+  const where: string[] = ['r.listed'];
   const audiences = audiencesOf(viewer);
-  if (audiences) {
-    where.push(`EXISTS (SELECT 1 FROM catalog.product_visibility v
-                         WHERE v.product_id = d.product_id AND v.audience = ANY(${p.add(audiences, 'text[]')}))`);
-  }
+  const audiencesParam = audiences ? p.add(audiences, 'text[]') : null;
+  if (audiencesParam) where.push(`r.audiences && ${audiencesParam}`);
   // The category facet drills down (children of the current category), so the category filter
-  // narrows the candidate set for every facet and can use the GIN index on the path.
-  if (n.category) where.push(`d.category_path @> ARRAY[${p.add(n.category, 'uuid')}]`);
-
-  let score = '0::float8';
-  const parsed = n.parsed;
-  if (parsed) {
-    const tsquery = toTsQuery(parsed.clauses);
-    if (!tsquery) {
-      where.push('FALSE');
-    } else {
-      const q = p.add(tsquery, 'tsquery');
-      const text = `d.terms @@ ${q}`;
-      let fuzzy: string | null = null;
-      let similarity = '0';
-      if (parsed.fuzzyCode) {
-        const code = p.add(parsed.fuzzyCode, 'text');
-        const others = toTsQuery(parsed.otherClauses);
-        similarity = `similarity(d.model_norm, ${code})`;
-        // `%` (similarity ≥ 0.3, pg_trgm's default) finds candidates through the trigram index;
-        // the stricter bound keeps short unrelated codes out.
-        fuzzy = `(d.model_norm % ${code} AND ${similarity} >= ${FUZZY_SIMILARITY}${
-          others ? ` AND d.terms @@ ${p.add(others, 'tsquery')}` : ''
-        })`;
-      }
-      where.push(fuzzy ? `(${text} OR ${fuzzy})` : text);
-      const exact = parsed.exactCode
-        ? (() => {
-            const code = p.add(parsed.exactCode, 'text');
-            return `CASE WHEN d.model_norm = ${code} OR d.sku_norms @> ARRAY[${code}] THEN 2 ELSE 0 END`;
-          })()
-        : '0';
-      // Tiers: exact model / SKU (+2), word matches (1 + rank < 1, name A > codes B > specs C >
-      // description D), typo-tolerant model matches only (similarity < 1).
-      const rank = `1 + ts_rank('{0.1, 0.2, 0.4, 1.0}', d.terms, ${q}, 32)`;
-      score = fuzzy
-        ? `(${exact} + CASE WHEN ${text} THEN ${rank} ELSE ${similarity} * 0.99 END)::float8`
-        : `(${exact} + ${rank})::float8`;
-    }
-  }
+  // narrows the candidate set for every facet.
+  const categoryParam = n.category ? p.add(n.category, 'uuid') : null;
+  if (categoryParam) where.push(`r.category_path @> ARRAY[${categoryParam}]`);
+  const text = n.parsed ? textMatch(n.parsed, p) : null;
 
   const flags: Flag[] = [];
   if (n.brands.length)
-    flags.push({ dimension: 'brand', sql: `d.brand_id = ANY(${p.add(n.brands, 'uuid[]')})` });
+    flags.push({ dimension: 'brand', sql: `r.brand_id = ANY(${p.add(n.brands, 'uuid[]')})` });
   for (const filter of n.attributes) {
-    const conditions = [`a.product_id = d.product_id`, `a.attribute_key = ${p.add(filter.key, 'text')}`];
-    if (filter.values) conditions.push(`a.text_value = ANY(${p.add(filter.values, 'text[]')})`);
-    if (filter.min !== undefined) conditions.push(`a.num_value >= ${p.add(filter.min, 'numeric')}`);
-    if (filter.max !== undefined) conditions.push(`a.num_value <= ${p.add(filter.max, 'numeric')}`);
-    flags.push({
-      dimension: `attr:${filter.key}`,
-      // OFFSET 0 keeps this a per-row index probe: the planner would otherwise hash every value
-      // of the attribute in the whole catalog.
-      sql: `EXISTS (SELECT 1 FROM catalog.search_attribute_values a WHERE ${conditions.join(' AND ')} OFFSET 0)`,
-    });
+    const key = p.add(filter.key, 'text');
+    if (filter.values) {
+      // The few ids of the named values (an init plan, once per search), overlapping the row's ids.
+      flags.push({
+        dimension: `attr:${filter.key}`,
+        sql: `r.facet_values && ARRAY(SELECT v.id FROM catalog.search_facet_values v
+                                       WHERE v.attribute_key = ${key} AND v.num_value IS NULL
+                                         AND v.text_value = ANY(${p.add(filter.values, 'text[]')}))`,
+      });
+    } else {
+      const bounds = [`v.attribute_key = ${key}`, 'v.num_value IS NOT NULL'];
+      if (filter.min !== undefined) bounds.push(`v.num_value >= ${p.add(filter.min, 'numeric')}`);
+      if (filter.max !== undefined) bounds.push(`v.num_value <= ${p.add(filter.max, 'numeric')}`);
+      // The ids in range can be many: a hashed subplan (built once) probed per value of the row.
+      flags.push({
+        dimension: `attr:${filter.key}`,
+        sql: `EXISTS (SELECT 1 FROM unnest(r.facet_values) x(id)
+                       WHERE x.id IN (SELECT v.id FROM catalog.search_facet_values v WHERE ${bounds.join(' AND ')}))`,
+      });
+    }
   }
   if (n.price) {
     const bounds: string[] = [];
     if (n.price.min !== undefined)
-      bounds.push(`d.price_min_minor >= ${p.add(String(n.price.min), 'bigint')}`);
+      bounds.push(`r.price_min_minor >= ${p.add(String(n.price.min), 'bigint')}`);
     if (n.price.max !== undefined)
-      bounds.push(`d.price_min_minor <= ${p.add(String(n.price.max), 'bigint')}`);
+      bounds.push(`r.price_min_minor <= ${p.add(String(n.price.max), 'bigint')}`);
     flags.push({ dimension: 'price', sql: bounds.join(' AND ') });
   }
   if (n.inStock !== null) {
-    flags.push({ dimension: 'stock', sql: `d.in_stock IS ${n.inStock ? 'TRUE' : 'FALSE'}` });
+    flags.push({ dimension: 'stock', sql: `r.in_stock IS ${n.inStock ? 'TRUE' : 'FALSE'}` });
   }
 
   const sort = SORTS[n.sort];
-  // Relevance sorts by the score itself (computed once per row).
-  const sortColumn = n.sort === 'relevance' ? 'score' : 'sort_key';
-  let keyset = 'TRUE';
+  const relevance = n.sort === 'relevance';
+  // After the cursor's item: (sort key, product id) past the last one served.
+  let keyset = (_key: string, _id: string) => 'TRUE';
   if (cursor) {
-    const k = p.add(cursor.k, n.sort === 'relevance' ? 'float8' : 'bigint');
+    const k = p.add(cursor.k, relevance ? 'float8' : 'bigint');
     const id = p.add(cursor.id, 'uuid');
-    keyset = `(r.${sortColumn} ${sort.direction === 'DESC' ? '<' : '>'} ${k} OR (r.${sortColumn} = ${k} AND r.product_id > ${id}))`;
+    const past = sort.direction === 'DESC' ? '<' : '>';
+    keyset = (key, productId) => `(${key} ${past} ${k} OR (${key} = ${k} AND ${productId} > ${id}))`;
   }
-  const order = `r.${sortColumn} ${sort.direction}, r.product_id`;
   const limit = p.add(n.limit, 'int');
+  const facets = facetSql(p);
 
-  // Attribute facets: every filterable attribute with every filter but its own.
-  const attributeKeys = n.attributes.map((filter) => filter.key);
-  const attributeCondition = attributeKeys.length
-    ? `CASE a.attribute_key ${attributeKeys
-        .map((key) => `WHEN ${p.add(key, 'text')} THEN ${all(flags, `attr:${key}`)}`)
-        .join(' ')} ELSE ${all(flags)} END`
-    : all(flags);
-  const facetValues = p.add(SEARCH_LIMITS.facetValues, 'int');
-  const facetAttributes = p.add(SEARCH_LIMITS.facetAttributes, 'int');
-  const exactBuckets = p.add(SEARCH_LIMITS.exactBuckets, 'int');
-  const bucketCount = p.add(SEARCH_LIMITS.bucketCount, 'int');
-  const priceKey = p.add(PRICE_KEY, 'text');
-  const categoryParam = n.category ? p.add(n.category, 'uuid') : null;
-  const childIndex = categoryParam ? `array_position(m.category_path, ${categoryParam})` : '0';
-
-  const sql = `
-WITH m AS MATERIALIZED (
-  SELECT d.product_id, d.brand_id, d.brand_name, d.category_path, d.category_names, d.price_min_minor,
-         d.in_stock${sortColumn === 'sort_key' ? `, ${sort.key} AS sort_key` : ''}
-         ${flags.map((flag, index) => `, COALESCE(${flag.sql}, FALSE) AS f${index}`).join('')}
-    FROM catalog.search_documents d
-   WHERE ${where.join('\n     AND ')}
-),
-av AS (
-  SELECT m.product_id, a.attribute_key AS key, f.type, f.unit, a.num_value, a.text_value
-    FROM (SELECT * FROM m WHERE ${all(flags, isAttribute)}) m
-   -- One index-only probe per candidate (OFFSET 0 keeps it one): hashing the whole table instead
-   -- costs more than any candidate set search answers.
-   CROSS JOIN LATERAL (SELECT a.attribute_key, a.num_value, a.text_value
-                         FROM catalog.search_attribute_values a
-                        WHERE a.product_id = m.product_id OFFSET 0) a
-    JOIN catalog.search_facet_attributes f ON f.attribute_key = a.attribute_key AND f.filterable
-   WHERE ${attributeCondition}
-  UNION ALL
-  SELECT m.product_id, ${priceKey}, 'number', NULL, m.price_min_minor::numeric, NULL
-    FROM m WHERE m.price_min_minor IS NOT NULL AND ${all(flags, 'price')}
-),
-keys AS (
-  SELECT key FROM (SELECT key, count(*) AS n FROM av GROUP BY key) k
-   ORDER BY (key = ${priceKey}) DESC, n DESC, key LIMIT ${facetAttributes}
-),
-nums AS (
-  SELECT av.product_id, av.key, av.unit, av.num_value FROM av JOIN keys USING (key) WHERE av.num_value IS NOT NULL
-),
-num_stats AS (
-  -- DISTINCT subqueries rather than count(DISTINCT …): they hash instead of sorting.
-  SELECT s.key, s.unit, s.lo, s.hi, v.distinct_values, c.n
-    FROM (SELECT key, min(unit) AS unit, min(num_value) AS lo, max(num_value) AS hi FROM nums GROUP BY key) s
-    JOIN (SELECT key, count(*)::int AS distinct_values
-            FROM (SELECT DISTINCT key, num_value FROM nums) d GROUP BY key) v USING (key)
-    JOIN (SELECT key, count(*)::int AS n
-            FROM (SELECT DISTINCT key, product_id FROM nums) d GROUP BY key) c USING (key)
-)
+  let sql: string;
+  if (!text && flags.length === 0 && options.keptCounts !== false) {
+    // Browsing: the kept counts of the viewer's scopes under the category, and one page off the
+    // narrow rows (newest first walks their index).
+    const scopes = `ARRAY(SELECT s.scope FROM catalog.search_facet_scopes s${
+      audiencesParam ? ` WHERE s.audiences && ${audiencesParam}` : ''
+    })`;
+    const order =
+      n.sort === 'newest' ? 'r.created_at DESC, r.product_id' : `${sort.key} ${sort.direction}, r.product_id`;
+    // The index bound lets a deep page start where the previous one ended; the exact key decides.
+    const bound =
+      cursor && n.sort === 'newest'
+        ? ` AND r.created_at <= to_timestamp(${p.add(cursor.k, 'bigint')}::float8 / 1000000) + interval '1 second'`
+        : '';
+    sql = `
+WITH cnt AS (
+  SELECT c.facet, c.value, sum(c.n)::int AS n FROM catalog.search_facet_counts c
+   WHERE c.node = ${p.add(n.category ?? WHOLE_CATALOG, 'uuid')} AND c.scope = ANY(${scopes})
+   GROUP BY c.facet, c.value HAVING sum(c.n) > 0
+),${facets.ctes}
 SELECT
-  (SELECT count(*)::int FROM m WHERE ${all(flags)}) AS total,
-  (SELECT COALESCE(json_agg(json_build_object(
-            'id', d.product_id, 'nameZh', d.name_zh, 'nameEn', d.name_en, 'model', d.model,
-            'brandId', d.brand_id, 'brandName', d.brand_name, 'skuCodes', d.sku_codes,
-            'thumbnailUrl', d.thumbnail_url, 'lifecycle', d.lifecycle, 'score', pg.score,
-            'k', pg.sort_key::text, 'priceMinor', d.price_min_minor::text, 'currency', d.currency,
-            'inStock', d.in_stock, 'categoryId', d.category_path[cardinality(d.category_path)])
-          ORDER BY pg.sort_key ${sort.direction}, pg.product_id), '[]')
-     FROM (SELECT r.product_id, r.score, r.${sortColumn} AS sort_key
-             FROM (SELECT m.product_id, ${score} AS score${sortColumn === 'sort_key' ? ', m.sort_key' : ''}
-                     FROM m JOIN catalog.search_documents d ON d.product_id = m.product_id
-                    WHERE ${all(flags)} OFFSET 0) r
-            WHERE ${keyset}
+  (SELECT COALESCE(sum(n), 0)::int FROM cnt WHERE facet = '') AS total,
+  (SELECT ${pageSql(sort.direction, '0::float8')}
+     FROM (SELECT r.product_id, ${sort.key} AS sort_key FROM catalog.search_facet_rows r
+            WHERE ${where.join(' AND ')} AND ${keyset(sort.key, 'r.product_id')}${bound}
             ORDER BY ${order} LIMIT ${limit}) pg
-     JOIN catalog.search_documents d ON d.product_id = pg.product_id) AS page,
-  (SELECT COALESCE(json_agg(json_build_object('id', b.brand_id, 'name', b.name, 'count', b.n)
-                            ORDER BY b.n DESC, b.brand_id), '[]')
-     FROM (SELECT m.brand_id, min(m.brand_name) AS name, count(*)::int AS n FROM m
-            WHERE m.brand_id IS NOT NULL AND ${all(flags, 'brand')}
-            GROUP BY m.brand_id ORDER BY n DESC, m.brand_id LIMIT ${p.add(SEARCH_LIMITS.facetBrands, 'int')}) b) AS brands,
-  (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'names', c.names::json, 'count', c.n)
-                            ORDER BY c.n DESC, c.id), '[]')
-     FROM (SELECT m.category_path[${childIndex} + 1] AS id,
-                  min((m.category_names -> (${childIndex}))::text) AS names, count(*)::int AS n
-             FROM m
-            WHERE cardinality(m.category_path) > ${childIndex} AND ${all(flags)}
-            GROUP BY 1 ORDER BY n DESC, 1 LIMIT ${p.add(SEARCH_LIMITS.facetCategories, 'int')}) c) AS categories,
-  (SELECT COALESCE(json_agg(json_build_object('key', t.key, 'type', t.type, 'value', t.text_value,
-                                              'labelZh', f.labels -> t.text_value ->> 'zh',
-                                              'labelEn', f.labels -> t.text_value ->> 'en',
-                                              'count', t.n, 'distinct', t.distinct_values)
-                            ORDER BY t.key, t.n DESC, t.text_value), '[]')
-     FROM (SELECT g.*, row_number() OVER (PARTITION BY g.key ORDER BY g.n DESC, g.text_value) AS r,
-                  count(*) OVER (PARTITION BY g.key)::int AS distinct_values
-             -- (product, key, value) is unique in the index: a plain count counts products.
-             FROM (SELECT av.key, min(av.type) AS type, av.text_value, count(*)::int AS n
-                     FROM av JOIN keys USING (key)
-                    WHERE av.text_value IS NOT NULL GROUP BY av.key, av.text_value) g) t
-     LEFT JOIN catalog.search_facet_attributes f ON f.attribute_key = t.key
-    WHERE t.r <= ${facetValues}) AS text_facets,
-  (SELECT COALESCE(json_agg(json_build_object('key', f.attribute_key, 'nameZh', f.name_zh, 'nameEn', f.name_en)), '[]')
-     FROM catalog.search_facet_attributes f JOIN keys ON keys.key = f.attribute_key) AS facet_names,
-  (SELECT COALESCE(json_agg(json_build_object('key', s.key, 'unit', s.unit, 'lo', s.lo, 'hi', s.hi,
-                                              'distinct', s.distinct_values, 'count', s.n) ORDER BY s.key), '[]')
-     FROM num_stats s) AS number_stats,
-  (SELECT COALESCE(json_agg(json_build_object('key', b.key, 'from', b.lo, 'to', b.hi, 'count', b.n)
-                            ORDER BY b.key, b.lo), '[]')
-     FROM (SELECT x.key, min(x.lo)::float8 AS lo, max(x.hi)::float8 AS hi, count(*)::int AS n
-             FROM (SELECT DISTINCT nums.product_id, nums.key,
-                          CASE WHEN s.distinct_values <= ${exactBuckets} THEN nums.num_value
-                               ELSE s.lo + (s.hi - s.lo) * (LEAST(width_bucket(nums.num_value, s.lo, s.hi, ${bucketCount}), ${bucketCount}) - 1) / ${bucketCount}
-                          END AS lo,
-                          CASE WHEN s.distinct_values <= ${exactBuckets} THEN nums.num_value
-                               ELSE s.lo + (s.hi - s.lo) * LEAST(width_bucket(nums.num_value, s.lo, s.hi, ${bucketCount}), ${bucketCount}) / ${bucketCount}
-                          END AS hi
-                     FROM nums JOIN num_stats s USING (key)) x
-            GROUP BY x.key, x.lo) b) AS number_buckets,
-  (SELECT COALESCE(json_agg(json_build_object('value', st.in_stock, 'count', st.n) ORDER BY st.in_stock NULLS LAST), '[]')
-     FROM (SELECT m.in_stock, count(*)::int AS n FROM m WHERE ${all(flags, 'stock')} GROUP BY m.in_stock) st) AS stock
-`;
-  const run = (q: Queryable) => q.query<Row>(sql, p.values);
-  let rows: Row[];
-  if (!parsed?.fuzzyCode) {
-    ({ rows } = await run(db));
+     JOIN catalog.search_documents d ON d.product_id = pg.product_id) AS page,${facets.columns}`;
   } else {
-    // The trigram index prunes by pg_trgm.similarity_threshold: at the bound search keeps anyway
-    // it returns a fraction of the candidates its 0.3 default would (a tenth, for model numbers).
-    // SET LOCAL needs a transaction; given one, the caller's holds it.
-    const fuzzy = async (tx: Queryable) => {
-      await tx.query(`SELECT set_config('pg_trgm.similarity_threshold', $1, true)`, [
-        String(FUZZY_SIMILARITY),
-      ]);
-      return (await run(tx)).rows;
-    };
-    rows = 'transaction' in db ? await db.transaction(fuzzy) : await fuzzy(db);
+    // Counted over the matches in one pass: g is -1 for a row passing every filter, i for a row
+    // failing only filter i (it counts for that filter's own facet), null otherwise.
+    const fails = flags.map((_, i) => `(NOT f.f${i})::int`).join(' + ');
+    const g = flags.length
+      ? `CASE ${fails} WHEN 0 THEN -1 WHEN 1 THEN CASE ${flags.map((_, i) => `WHEN NOT f.f${i} THEN ${i}`).join(' ')} END END`
+      : '-1';
+    const flagColumns = flags.length
+      ? `CROSS JOIN LATERAL (SELECT ${flags.map((flag, i) => `COALESCE(${flag.sql}, FALSE) AS f${i}`).join(', ')} OFFSET 0) f`
+      : '';
+    const indexOf = (dimension: Flag['dimension']) => flags.findIndex((flag) => flag.dimension === dimension);
+    const attributeFlags = flags.flatMap((flag, i) =>
+      flag.dimension.startsWith('attr:') ? [`WHEN ${p.add(flag.dimension.slice(5), 'text')} THEN ${i}`] : [],
+    );
+    const ownFlag = (of: string) =>
+      attributeFlags.length ? `CASE ${of} ${attributeFlags.join(' ')} ELSE -1 END` : '-1';
+    const childIndex = categoryParam ? `array_position(r.category_path, ${categoryParam})` : '0';
+    const from = text
+      ? `catalog.search_documents d JOIN catalog.search_facet_rows r ON r.product_id = d.product_id`
+      : 'catalog.search_facet_rows r';
+    if (text) {
+      where.push(text.where);
+      // The same category condition on the documents: their two indexes meet in one bitmap.
+      if (categoryParam) where.push(`d.category_path @> ARRAY[${categoryParam}]`);
+    }
+    sql = `
+WITH m AS MATERIALIZED (
+  SELECT x.product_id, x.brand_id, x.child, x.in_stock, x.price_min_minor, x.facet_values, x.facet_pairs, x.g,
+         ${relevance && text ? `CASE WHEN x.g = -1 THEN ${text.score('x')} END` : 'x.sort_key'} AS sort_key
+    FROM (SELECT r.product_id, r.brand_id, r.category_path[${childIndex} + 1] AS child, r.in_stock,
+                 r.price_min_minor, r.facet_values, r.facet_pairs${text ? ', d.terms, d.model_norm, d.sku_norms' : ''},
+                 ${relevance ? 'NULL::float8' : sort.key} AS sort_key, ${g} AS g
+            FROM ${from} ${flagColumns}
+           WHERE ${where.join('\n             AND ')}
+          OFFSET 0) x
+),
+scalars AS (
+  SELECT m.g, m.brand_id, m.child, m.in_stock, m.price_min_minor, count(*)::int AS n,
+         GROUPING(m.brand_id, m.child, m.in_stock, m.price_min_minor) AS gs
+    FROM m WHERE m.g IS NOT NULL
+   GROUP BY GROUPING SETS ((m.g), (m.g, m.brand_id), (m.g, m.child), (m.g, m.in_stock), (m.g, m.price_min_minor))
+),
+vals AS (
+  SELECT m.g, v, count(*)::int AS n FROM m CROSS JOIN LATERAL unnest(m.facet_values) v
+   WHERE m.g IS NOT NULL GROUP BY m.g, v
+),
+prs AS (
+  SELECT m.g, x, count(*)::int AS n FROM m CROSS JOIN LATERAL unnest(m.facet_pairs) x
+   WHERE m.g IS NOT NULL AND cardinality(m.facet_pairs) > 0 GROUP BY m.g, x
+),
+cnt AS (
+  SELECT facet, value, sum(n)::int AS n FROM (
+    SELECT '' AS facet, '' AS value, n FROM scalars WHERE gs = 15 AND g = -1
+    UNION ALL
+    SELECT 'brand', brand_id::text, n FROM scalars
+     WHERE gs = 7 AND brand_id IS NOT NULL AND g IN (-1, ${indexOf('brand')})
+    UNION ALL
+    SELECT 'child', child::text, n FROM scalars WHERE gs = 11 AND child IS NOT NULL AND g = -1
+    UNION ALL
+    SELECT 'stock', COALESCE(in_stock::text, 'null'), n FROM scalars WHERE gs = 13 AND g IN (-1, ${indexOf('stock')})
+    UNION ALL
+    SELECT 'price', price_min_minor::text, n FROM scalars
+     WHERE gs = 14 AND price_min_minor IS NOT NULL AND g IN (-1, ${indexOf('price')})
+    UNION ALL
+    SELECT 'value', vals.v::text, vals.n FROM vals JOIN catalog.search_facet_values fv ON fv.id = vals.v
+     WHERE vals.g = -1 OR vals.g = ${ownFlag('fv.attribute_key')}
+    UNION ALL
+    SELECT 'pair', prs.x::text, prs.n FROM prs JOIN catalog.search_facet_values fv ON fv.id = (prs.x >> 32)::int
+     WHERE prs.g = -1 OR prs.g = ${ownFlag('fv.attribute_key')}
+  ) c GROUP BY facet, value
+),${facets.ctes}
+SELECT
+  (SELECT COALESCE(sum(n), 0)::int FROM cnt WHERE facet = '') AS total,
+  (SELECT ${pageSql(sort.direction, relevance ? 'pg.sort_key' : text ? text.score('d') : '0::float8')}
+     FROM (SELECT m.product_id, m.sort_key FROM m WHERE m.g = -1 AND ${keyset('m.sort_key', 'm.product_id')}
+            ORDER BY m.sort_key ${sort.direction}, m.product_id LIMIT ${limit}) pg
+     JOIN catalog.search_documents d ON d.product_id = pg.product_id) AS page,${facets.columns}`;
   }
+  const fuzzy = Boolean(text && n.parsed?.fuzzyCode);
+  // One transaction per search: its settings stay local to it. JIT compilation costs more than
+  // these statements run; the trigram index prunes by pg_trgm.similarity_threshold, and at the
+  // bound search keeps anyway it returns a fraction of the candidates its 0.3 default would.
+  const run = async (tx: Queryable) => {
+    await tx.query(
+      `SELECT set_config('jit', 'off', true)${fuzzy ? `, set_config('pg_trgm.similarity_threshold', $1, true)` : ''}`,
+      fuzzy ? [String(FUZZY_SIMILARITY)] : [],
+    );
+    return (await tx.query<Row>(sql, p.values)).rows;
+  };
+  const rows = 'transaction' in db ? await db.transaction(run) : await run(db);
   return shape(n, rows[0]!, cursor, fingerprint);
 }
 
@@ -668,8 +779,8 @@ function shape(n: Normalised, row: Row, cursor: Cursor | null, fingerprint: stri
         parentId: n.category,
         values: row.categories.map((c) => ({
           id: c.id,
-          nameZh: c.names?.nameZh ?? '',
-          nameEn: c.names?.nameEn ?? '',
+          nameZh: c.nameZh ?? '',
+          nameEn: c.nameEn ?? '',
           count: c.count,
         })),
       },

@@ -173,7 +173,7 @@ function documentRow(doc: SearchDocument): unknown[] {
     arrayLiteral(skus),
     arrayLiteral(skus.map(normalizeModel).filter(Boolean)),
     doc.brand?.id ?? null,
-    doc.brand ? (doc.brand.nameZh ? `${doc.brand.name} ${doc.brand.nameZh}` : doc.brand.name) : null,
+    doc.brand ? brandName(doc.brand) : null,
     arrayLiteral(doc.categoryPath.map((c) => c.id)),
     JSON.stringify(doc.categoryPath.map((c) => ({ id: c.id, nameZh: c.nameZh, nameEn: c.nameEn }))),
     JSON.stringify(attributes),
@@ -229,24 +229,133 @@ async function writeDocuments(db: Queryable, docs: SearchDocument[]): Promise<vo
   const written = new Set(rows.map((row) => row.product_id as string));
   const fresh = docs.filter((doc) => written.has(doc.id));
   if (fresh.length === 0) return;
-  const ids = fresh.map((doc) => doc.id);
-  await db.query('DELETE FROM catalog.search_attribute_values WHERE product_id = ANY($1::uuid[])', [ids]);
-  const values = fresh.flatMap((doc) =>
-    attributeRows(allAttributes(doc)).map((row) => ({ id: doc.id, ...row })),
-  );
-  if (values.length) {
-    await db.query(
-      `INSERT INTO catalog.search_attribute_values (product_id, attribute_key, num_value, text_value)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::text[])`,
-      [
-        values.map((v) => v.id),
-        values.map((v) => v.key),
-        values.map((v) => v.num),
-        values.map((v) => v.text),
-      ],
-    );
-  }
+  await writeFacetRows(db, fresh);
   await registerAttributes(db, fresh);
+  await registerNames(db, fresh);
+}
+
+/** Each distinct attribute value of the documents in the value dictionary; answers their ids. */
+async function facetValueIds(db: Queryable, values: AttributeRow[]): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  if (values.length === 0) return ids;
+  const numbers = values.filter((v) => v.num !== null);
+  const texts = values.filter((v) => v.text !== null);
+  // Sorted, so concurrent writers insert dictionary rows in one order.
+  await db.query(
+    `INSERT INTO catalog.search_facet_values (attribute_key, num_value, text_value)
+     SELECT * FROM unnest($1::text[], $2::numeric[], $3::text[]) ORDER BY 1, 2, 3
+     ON CONFLICT (attribute_key, num_value, text_value) DO NOTHING`,
+    [values.map((v) => v.key), values.map((v) => v.num), values.map((v) => v.text)],
+  );
+  const { rows } = await db.query<{ i: string; id: number }>(
+    `SELECT u.i::text AS i, f.id FROM unnest($1::text[], $2::numeric[]) WITH ORDINALITY AS u(key, num, i)
+       JOIN catalog.search_facet_values f ON f.attribute_key = u.key AND f.num_value = u.num
+     UNION ALL
+     SELECT 't' || u.i, f.id FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS u(key, txt, i)
+       JOIN catalog.search_facet_values f
+         ON f.attribute_key = u.key AND f.num_value IS NULL AND f.text_value = u.txt`,
+    [numbers.map((v) => v.key), numbers.map((v) => v.num), texts.map((v) => v.key), texts.map((v) => v.text)],
+  );
+  for (const row of rows) {
+    const value = row.i.startsWith('t') ? texts[Number(row.i.slice(1)) - 1]! : numbers[Number(row.i) - 1]!;
+    ids.set(valueKey(value), row.id);
+  }
+  return ids;
+}
+
+function valueKey(value: AttributeRow): string {
+  return `${value.key}\u0000${value.num ?? ''}\u0000${value.text ?? ''}`;
+}
+
+/**
+ * The narrow rows filters and facet counts read: lifecycle, audiences (from the catalog's
+ * visibility, as of now: the caller holds the visibility lock), brand, category path, sort keys,
+ * attribute values as dictionary ids, and neighbouring number pairs of multi-valued attributes.
+ */
+async function writeFacetRows(db: Queryable, docs: SearchDocument[]): Promise<void> {
+  const perDoc = docs.map((doc) => attributeRows(allAttributes(doc)));
+  const distinct = new Map<string, AttributeRow>();
+  for (const rows of perDoc) for (const row of rows) distinct.set(valueKey(row), row);
+  const ids = await facetValueIds(db, [...distinct.values()]);
+  const valueIds = perDoc.map((rows) =>
+    [...new Set(rows.map((row) => ids.get(valueKey(row))!))].sort((a, b) => a - b),
+  );
+  const pairs = perDoc.map((rows) => {
+    const byKey = new Map<string, Array<{ value: number; id: number }>>();
+    for (const row of rows) {
+      if (row.num === null) continue;
+      const list = byKey.get(row.key) ?? [];
+      list.push({ value: Number(row.num), id: ids.get(valueKey(row))! });
+      byKey.set(row.key, list);
+    }
+    const out: bigint[] = [];
+    for (const list of byKey.values()) {
+      list.sort((a, b) => a.value - b.value);
+      for (let i = 1; i < list.length; i++) out.push((BigInt(list[i - 1]!.id) << 32n) + BigInt(list[i]!.id));
+    }
+    return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  });
+  const price = (doc: SearchDocument) =>
+    doc.priceMinMinor === null || doc.priceMinMinor === undefined ? null : String(doc.priceMinMinor);
+  await db.query(
+    `INSERT INTO catalog.search_facet_rows AS r (product_id, listed, audiences, brand_id, category_path,
+       created_at, price_min_minor, in_stock, facet_values, facet_pairs)
+     SELECT u.id, u.listed,
+            ARRAY(SELECT v.audience FROM catalog.product_visibility v
+                   WHERE v.product_id = u.id ORDER BY v.audience COLLATE "C"),
+            u.brand_id, u.path::uuid[], u.created_at, u.price::bigint, u.in_stock, u.vals::integer[],
+            u.pairs::bigint[]
+       FROM unnest($1::uuid[], $2::boolean[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[],
+                   $7::boolean[], $8::text[], $9::text[])
+         AS u(id, listed, brand_id, path, created_at, price, in_stock, vals, pairs)
+      ORDER BY u.id
+     ON CONFLICT (product_id) DO UPDATE SET
+       listed = EXCLUDED.listed, audiences = EXCLUDED.audiences, brand_id = EXCLUDED.brand_id,
+       category_path = EXCLUDED.category_path, created_at = EXCLUDED.created_at,
+       price_min_minor = EXCLUDED.price_min_minor, in_stock = EXCLUDED.in_stock,
+       facet_values = EXCLUDED.facet_values, facet_pairs = EXCLUDED.facet_pairs
+     WHERE (r.listed, r.audiences, r.brand_id, r.category_path, r.created_at, r.price_min_minor, r.in_stock,
+            r.facet_values, r.facet_pairs)
+           IS DISTINCT FROM (EXCLUDED.listed, EXCLUDED.audiences, EXCLUDED.brand_id, EXCLUDED.category_path,
+                             EXCLUDED.created_at, EXCLUDED.price_min_minor, EXCLUDED.in_stock,
+                             EXCLUDED.facet_values, EXCLUDED.facet_pairs)`,
+    [
+      docs.map((doc) => doc.id),
+      docs.map((doc) => doc.lifecycle !== 'draft'),
+      docs.map((doc) => doc.brand?.id ?? null),
+      docs.map((doc) => arrayLiteral(doc.categoryPath.map((c) => c.id))),
+      docs.map((doc) => new Date(doc.createdAt).toISOString()),
+      docs.map(price),
+      docs.map((doc) => doc.inStock ?? null),
+      valueIds.map((list) => `{${list.join(',')}}`),
+      pairs.map((list) => `{${list.join(',')}}`),
+    ],
+  );
+}
+
+/** Brand and category names for facet labels, as these documents carry them. */
+async function registerNames(db: Queryable, docs: SearchDocument[]): Promise<void> {
+  const names = new Map<string, [string, string, string | null, string | null, string | null]>();
+  for (const doc of docs) {
+    if (doc.brand)
+      names.set(`brand:${doc.brand.id}`, ['brand', doc.brand.id, brandName(doc.brand), null, null]);
+    for (const c of doc.categoryPath) {
+      names.set(`category:${c.id}`, ['category', c.id, null, c.nameZh, c.nameEn]);
+    }
+  }
+  const list = [...names.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row);
+  if (list.length === 0) return;
+  await db.query(
+    `INSERT INTO catalog.search_facet_names AS n (facet, id, name, name_zh, name_en)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[])
+     ON CONFLICT (facet, id) DO UPDATE SET name = EXCLUDED.name, name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en
+     WHERE (n.name, n.name_zh, n.name_en) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.name_zh, EXCLUDED.name_en)`,
+    [0, 1, 2, 3, 4].map((i) => list.map((row) => row[i])),
+  );
+}
+
+function brandName(brand: NonNullable<SearchDocument['brand']>): string {
+  return brand.nameZh ? `${brand.name} ${brand.nameZh}` : brand.name;
 }
 
 /** Records (and updates when they changed) the attribute definitions the documents carry. */
@@ -304,9 +413,18 @@ function isDatabase(db: Queryable | Database): db is Database {
 }
 
 /**
- * (Re-)indexes one product: its document row, its filterable attribute values and the attribute
- * registry, atomically. Given the pool it opens its own transaction; given a transaction client
- * it writes inside it.
+ * Index writes take the catalog's visibility lock first (the lock `refreshVisibility` takes): the
+ * audiences a facet row copies from `catalog.product_visibility` are then current until commit,
+ * and a visibility change committed later finds the row and updates it (migration 0104).
+ */
+async function lockIndexWrites(tx: Queryable): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('catalog.product_visibility'))`);
+}
+
+/**
+ * (Re-)indexes one product: its document row, its facet row (and the facet counts, by trigger),
+ * the attribute and name registries, atomically. Given the pool it opens its own transaction;
+ * given a transaction client it writes inside it.
  */
 export async function indexProduct(db: Queryable | Database, doc: SearchDocument): Promise<void> {
   await indexProducts(db, [doc]);
@@ -317,6 +435,7 @@ export async function indexProducts(db: Queryable | Database, docs: SearchDocume
   // One row per product in a statement: the last document of an id wins.
   const unique = [...new Map(docs.map((doc) => [doc.id, doc])).values()];
   const write = async (tx: Queryable) => {
+    if (unique.length) await lockIndexWrites(tx);
     for (let start = 0; start < unique.length; start += 1_000) {
       await writeDocuments(tx, unique.slice(start, start + 1_000));
     }
@@ -325,10 +444,11 @@ export async function indexProducts(db: Queryable | Database, docs: SearchDocume
   else await write(db);
 }
 
-/** Drops a product from the index with its attribute values. */
+/** Drops a product from the index with its facet row. */
 export async function removeProduct(db: Queryable | Database, productId: string): Promise<void> {
   const remove = async (tx: Queryable) => {
-    await tx.query('DELETE FROM catalog.search_attribute_values WHERE product_id = $1', [productId]);
+    await lockIndexWrites(tx);
+    await tx.query('DELETE FROM catalog.search_facet_rows WHERE product_id = $1', [productId]);
     await tx.query('DELETE FROM catalog.search_documents WHERE product_id = $1', [productId]);
   };
   if (isDatabase(db)) await db.transaction(remove);

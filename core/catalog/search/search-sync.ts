@@ -53,7 +53,8 @@ export async function reindexProducts(db: Database, productIds: readonly string[
 
 /**
  * Products whose index row is missing or older than the product (events are notifications: a
- * search service that was down missed them), and index rows of deleted products.
+ * search service that was down missed them), and index rows (documents, facet rows) of deleted
+ * products.
  */
 async function staleProducts(db: Queryable, limit: number): Promise<string[]> {
   const { rows } = await db.query(
@@ -65,6 +66,11 @@ async function staleProducts(db: Queryable, limit: number): Promise<string[]> {
      UNION ALL
      (SELECT d.product_id FROM catalog.search_documents d
        WHERE NOT EXISTS (SELECT 1 FROM catalog.products p WHERE p.id = d.product_id)
+       LIMIT $1)
+     UNION ALL
+     (SELECT r.product_id FROM catalog.search_facet_rows r
+       WHERE NOT EXISTS (SELECT 1 FROM catalog.products p WHERE p.id = r.product_id)
+         AND NOT EXISTS (SELECT 1 FROM catalog.search_documents d WHERE d.product_id = r.product_id)
        LIMIT $1)`,
     [limit],
   );
