@@ -119,11 +119,9 @@ export async function searchSource(
   ];
   const stem = zh ? '商品搜索' : 'catalog-search';
   return {
-    title: search.q
-      ? `${zh ? '商品搜索' : 'Catalog search'}：${search.q}`
-      : zh
-        ? '商品搜索'
-        : 'Catalog search',
+    title: zh
+      ? `商品搜索${search.q ? `：${search.q}` : ''}`
+      : `Catalog search${search.q ? `: ${search.q}` : ''}`,
     details,
     filename: [stem, search.q, shanghaiDate(options.now)].filter(Boolean).join('-'),
     entries: [...ids].map((productId) => ({ productId })),
