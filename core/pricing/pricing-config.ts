@@ -1,3 +1,5 @@
+import { ConfigError } from '../platform/config/hub-config.ts';
+
 /**
  * How this deployment prices, from the environment (one place, read once per process):
  *
@@ -32,7 +34,8 @@ export type GuestPrices = (typeof GUEST_PRICES)[number];
 export const VAT_RATES = [13, 9, 6, 0] as const;
 export type VatRate = (typeof VAT_RATES)[number];
 
-export class PricingConfigError extends Error {}
+/** A ConfigError, so `hub start` stops with one line naming the variable. */
+export class PricingConfigError extends ConfigError {}
 
 type Env = Record<string, string | undefined>;
 
