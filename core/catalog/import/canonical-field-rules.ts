@@ -66,7 +66,11 @@ export function ruleViolation(rule: FieldRule, value: unknown): string | undefin
     return `must be one of ${schema.enum.join(', ')}`;
   }
   if (typeof value === 'string') {
-    const length = [...value].length;
+    // Characters are code points; counting them is only needed near the bound (code units ≥ code points).
+    const length =
+      typeof schema.maxLength === 'number' && value.length > schema.maxLength
+        ? [...value].length
+        : value.length;
     if (typeof schema.minLength === 'number' && length < schema.minLength) {
       return schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters`;
     }

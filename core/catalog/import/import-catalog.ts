@@ -54,7 +54,21 @@ export async function loadImportCatalog(db: Queryable): Promise<ImportCatalog> {
   const named = (category: Category, text: string) =>
     category.slug === text || fold(category.nameZh) === fold(text) || fold(category.nameEn) === fold(text);
 
-  return {
+  // A file names the same few brands and categories on thousands of rows.
+  const brandAnswers = new Map<string, Resolved<string>>();
+  const categoryAnswers = new Map<string, Resolved<Category>>();
+  const remembered =
+    <T>(answers: Map<string, Resolved<T>>, resolve: (text: string) => Resolved<T>) =>
+    (text: string): Resolved<T> => {
+      let answer = answers.get(text);
+      if (!answer) {
+        answer = resolve(text);
+        if (answers.size < 10_000) answers.set(text, answer);
+      }
+      return answer;
+    };
+
+  const catalog: ImportCatalog = {
     definitions: new Map(definitions.map((definition) => [definition.key, definition])),
     resolveBrand(text) {
       const id = brandBySlug.get(text);
@@ -91,5 +105,10 @@ export async function loadImportCatalog(db: Queryable): Promise<ImportCatalog> {
         : { ok: false, code: 'unknown-category', message: 'is not a category (slug, name or path)' };
     },
     category: (id) => byId.get(id),
+  };
+  return {
+    ...catalog,
+    resolveBrand: remembered(brandAnswers, catalog.resolveBrand),
+    resolveCategory: remembered(categoryAnswers, catalog.resolveCategory),
   };
 }

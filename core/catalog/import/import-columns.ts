@@ -172,7 +172,8 @@ export function mapHeader(
 /** A cell's text, trimmed (ASCII and ideographic spaces); empty means "not given". */
 export function cellText(cells: readonly string[], index: number | undefined): string | undefined {
   if (index === undefined) return undefined;
-  const text = cells[index]?.replace(/^[\s\u3000]+|[\s\u3000]+$/g, '');
+  // trim() removes every Unicode space, the ideographic U+3000 included.
+  const text = cells[index]?.trim();
   return text ? text : undefined;
 }
 

@@ -159,18 +159,18 @@ export async function runImport(options: RunImportOptions): Promise<ImportRecord
 
 /** The spooled rows, pulled a chunk at a time: while a batch waits on the database nothing more is read. */
 async function* spooledRows(file: string): AsyncGenerator<SpooledRow> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1024 * 1024 });
-  let rest = '';
-  for await (const chunk of stream as AsyncIterable<string>) {
-    const text = rest + chunk;
+  let rest: Buffer | undefined;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    // Lines are cut on the newline byte, which never occurs inside a UTF-8 sequence.
+    const bytes = rest ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
-    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-      yield JSON.parse(text.slice(start, end)) as SpooledRow;
+    for (let end = bytes.indexOf(10); end >= 0; end = bytes.indexOf(10, start)) {
+      yield JSON.parse(bytes.toString('utf8', start, end)) as SpooledRow;
       start = end + 1;
     }
-    rest = text.slice(start);
+    rest = start < bytes.length ? bytes.subarray(start) : undefined;
   }
-  if (rest) yield JSON.parse(rest) as SpooledRow;
+  if (rest) yield JSON.parse(rest.toString('utf8')) as SpooledRow;
 }
 
 /** Pass 1: parse, bound, map the header, spool the rows with the whole-file problems. */
