@@ -7,6 +7,7 @@ import type { RouteSpec } from '../platform/http/route-spec.ts';
 import { lookUpSkus } from './catalog-lookup.ts';
 import type { InventoryArea, InventoryContext } from './inventory-area.ts';
 import { TAG } from './inventory-area.ts';
+import type { BuyerDetail } from './inventory-config.ts';
 import { availabilityOf, type SkuAvailability } from './stock-levels.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -42,6 +43,29 @@ function internalView(item: SkuAvailability) {
 }
 
 /**
+ * What a buyer is shown (HUB_INVENTORY_BUYER_DETAIL): `per_warehouse` — the total and the
+ * warehouses marked visible to buyers (the others still count in the total); `total` — one number;
+ * `none` — only whether it is in stock.
+ */
+export function buyerView(items: readonly SkuAvailability[], detail: BuyerDetail) {
+  return {
+    detail,
+    items: items.map((item) => ({
+      skuId: item.skuId,
+      inStock: item.available > 0,
+      ...(detail === 'none' ? {} : { available: item.available }),
+      ...(detail === 'per_warehouse'
+        ? {
+            warehouses: item.warehouses
+              .filter((w) => w.visibleToBuyers)
+              .map(({ visibleToBuyers: _visible, ...warehouse }) => warehouse),
+          }
+        : {}),
+    })),
+  };
+}
+
+/**
  * What can be ordered now: buyers see it for the SKUs the catalog lets them see, as detailed as
  * the deployment says (HUB_INVENTORY_BUYER_DETAIL); other domains (carts, orders) ask the mesh-only
  * `inventory.internal.available`, which answers every SKU and warehouse.
@@ -62,22 +86,7 @@ export function availabilityArea({ platform, config }: InventoryContext): Invent
             asked.filter((id) => visible.has(id)),
             await preferredWarehouse(db, companyId),
           );
-          const detail = config.buyerDetail;
-          return {
-            detail,
-            items: items.map((item) => ({
-              skuId: item.skuId,
-              inStock: item.available > 0,
-              ...(detail === 'none' ? {} : { available: item.available }),
-              ...(detail === 'per_warehouse'
-                ? {
-                    warehouses: item.warehouses
-                      .filter((w) => w.visibleToBuyers)
-                      .map(({ visibleToBuyers: _visible, ...warehouse }) => warehouse),
-                  }
-                : {}),
-            })),
-          };
+          return buyerView(items, config.buyerDetail);
         },
       },
 
