@@ -417,6 +417,31 @@ describe('the per-row report', () => {
     expect((await outboxSince(since)).map((e) => e.payload.slug)).toEqual(['rep-good-1', 'rep-good-3']);
   });
 
+  it('a row without slug and nameEn is one more SKU of the product above; product cells there must agree', async () => {
+    const header = ['slug', 'nameZh', 'nameEn', 'category', 'unit', 'skuCode', 'skuPackSize'];
+    const record = await importFile(
+      db(),
+      await csvFile([
+        header,
+        ['cont-1', '续', 'Cont 1', 'bolts', 'pcs', 'CONT-1-A', '1'],
+        ['', '', '', '', '', 'CONT-1-B', '10'],
+        ['', '', '', '', '', 'CONT-1-C', '100'],
+        ['cont-2', '续二', 'Cont 2', 'bolts', 'pcs', 'CONT-2-A', ''],
+        ['', '别的名字', '', '', '', 'CONT-2-B', ''],
+      ]),
+    );
+    expect(record).toMatchObject({ progress: { productsCreated: 1, productsRejected: 1, rowsRejected: 2 } });
+    expect((await product('cont-1'))!.skus.map((s) => [s.code, s.packSize])).toEqual([
+      ['CONT-1-A', 1],
+      ['CONT-1-B', 10],
+      ['CONT-1-C', 100],
+    ]);
+    expect((await reportOf(db(), record.id)).map((entry) => [entry.row, entry.column, entry.code])).toEqual([
+      [5, null, 'product-rejected'],
+      [6, 'nameZh', 'inconsistent-value'],
+    ]);
+  });
+
   it('when the database refuses a product the in-memory checks let through, only that product is rejected', async () => {
     await db().query(`CREATE FUNCTION catalog.test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.slug = 'db-refused' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; RETURN NEW; END $$`);

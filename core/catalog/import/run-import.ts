@@ -128,7 +128,8 @@ export async function runImport(options: RunImportOptions): Promise<ImportRecord
     let group: ProductRows | undefined;
     for await (const [row, cells, problems] of spooledRows(read.spool)) {
       const key = productKeyOf(cells, read.columns);
-      if (!group || key === '' || key !== group.key) {
+      // A row with neither slug nor nameEn continues the product above it.
+      if (!group || (key !== '' && key !== group.key)) {
         if (group) batch.push(group);
         if (batch.length >= (options.batchProducts ?? 500)) {
           await apply.submit(batch);
@@ -218,7 +219,7 @@ async function readToSpool(
         });
       } else firstRowOfKey.set(key, row);
     }
-    currentKey = key;
+    if (key !== '') currentKey = key;
     const code = cellText(cells, columns.sku.skuCode);
     if (code !== undefined) {
       const first = firstRowOfCode.get(code);
