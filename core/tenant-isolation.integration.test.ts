@@ -11,7 +11,17 @@ import { http, logInAs, startTestHub, type TestHub } from './platform/testing/st
  * attempt must answer 404 — the same as for an id that does not exist — lists must not show A's
  * records, and A's rows must be byte-for-byte unchanged afterwards.
  */
-const DOMAINS = ['accounts', 'spending', 'approvals', 'catalog', 'carts', 'pricing'];
+const DOMAINS = [
+  'accounts',
+  'spending',
+  'approvals',
+  'catalog',
+  'carts',
+  'pricing',
+  'credit',
+  'receivables',
+  'payments',
+];
 
 /** Routes that only ever answer about the caller themself: nothing of another tenant to aim at. */
 const CALLER_ONLY = new Set(['getCurrentPrincipal', 'listPermissions']);
@@ -31,6 +41,9 @@ interface Fixture {
   requestId: string;
   listId: string;
   cartId: string;
+  invoiceId: string;
+  invoiceRequestId: string;
+  paymentId: string;
 }
 
 const cny = (yuan: number) => ({ amountMinor: String(yuan * 100), currency: 'CNY' });
@@ -122,6 +135,34 @@ async function createCompany(staff: string, name: string, email: string): Promis
     body: { name: `${name} spares` },
   });
   const cart = await http(t.baseUrl, 'POST', '/api/carts', { token, body: { name: `${name} cart` } });
+  const credit = await http(t.baseUrl, 'PUT', `/api/staff/credit/accounts/${company.body.id}`, {
+    token: staff,
+    body: { limit: cny(100_000), terms: { kind: 'net', days: 30 } },
+  });
+  const invoice = await http(t.baseUrl, 'POST', '/api/staff/receivables/invoices', {
+    token: staff,
+    body: { companyId: company.body.id, reference: `order:${randomUUID()}`, amount: cny(1_000) },
+  });
+  const invoiceRequest = await http(t.baseUrl, 'POST', '/api/invoice-requests', {
+    token,
+    body: {
+      invoiceId: invoice.body.id,
+      type: 'normal',
+      title: name,
+      taxNumber: '91440300708461136T',
+      email: `finance@${name.toLowerCase().replace(/\W/g, '')}.example`,
+    },
+  });
+  const payment = await http(t.baseUrl, 'POST', '/api/staff/payments/receipts', {
+    token: staff,
+    body: {
+      companyId: company.body.id,
+      amount: cny(300),
+      receivedOn: '2026-03-01',
+      bankReference: randomUUID(),
+    },
+  });
+  if (credit.status !== 200) throw new Error(`fixture: ${credit.status} ${JSON.stringify(credit.body)}`);
   const share = await http(t.baseUrl, 'POST', `/api/carts/${cart.body.id}/shares`, {
     token,
     body: { userId: user.body.user.id, role: 'edit' },
@@ -140,6 +181,9 @@ async function createCompany(staff: string, name: string, email: string): Promis
     rule,
     list,
     cart,
+    invoice,
+    invoiceRequest,
+    payment,
   ]) {
     if (answer.status !== 201) throw new Error(`fixture: ${answer.status} ${JSON.stringify(answer.body)}`);
   }
@@ -158,6 +202,9 @@ async function createCompany(staff: string, name: string, email: string): Promis
     requestId: await requestApproval(`p.${email}`),
     listId: list.body.id,
     cartId: cart.body.id,
+    invoiceId: invoice.body.id,
+    invoiceRequestId: invoiceRequest.body.id,
+    paymentId: payment.body.id,
   };
 }
 
@@ -506,6 +553,33 @@ function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
         expect: 'not-found',
       },
     ],
+    getCreditAccount: [{ method: 'GET', path: '/api/credit/account', expect: 'list' }],
+    listCreditLedger: [{ method: 'GET', path: '/api/credit/ledger', expect: 'list' }],
+    listInvoices: [{ method: 'GET', path: '/api/invoices', expect: 'list' }],
+    getInvoice: [{ method: 'GET', path: `/api/invoices/${target.invoiceId}`, expect: 'not-found' }],
+    createInvoiceRequest: [
+      {
+        method: 'POST',
+        path: '/api/invoice-requests',
+        body: {
+          invoiceId: target.invoiceId,
+          type: 'normal',
+          title: 'Intruder',
+          taxNumber: '91440300708461136T',
+          email: 'intruder@b.example',
+        },
+        expect: 'not-found',
+      },
+    ],
+    listInvoiceRequests: [{ method: 'GET', path: '/api/invoice-requests', expect: 'list' }],
+    getInvoiceRequest: [
+      { method: 'GET', path: `/api/invoice-requests/${target.invoiceRequestId}`, expect: 'not-found' },
+    ],
+    downloadIssuedInvoice: [
+      { method: 'GET', path: `/api/invoice-requests/${target.invoiceRequestId}/file`, expect: 'not-found' },
+    ],
+    listPayments: [{ method: 'GET', path: '/api/payments', expect: 'list' }],
+    getPayment: [{ method: 'GET', path: `/api/payments/${target.paymentId}`, expect: 'not-found' }],
     revokeCartShare: [
       {
         method: 'DELETE',
@@ -549,6 +623,9 @@ const idsOf = (target: Fixture) => [
   target.requestId,
   target.listId,
   target.cartId,
+  target.invoiceId,
+  target.invoiceRequestId,
+  target.paymentId,
 ];
 
 /** A public SKU priced 10.00 for everyone and 5.00 in company A's contract list. */
