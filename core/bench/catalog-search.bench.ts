@@ -1,13 +1,15 @@
 /**
  * Catalog search at 100,000 products: generates realistic Chinese/English products (materials ×
  * product types, model numbers, 20 spec attributes each, 30 brands, 2-level categories) straight
- * into the catalog and search tables with batched multi-row INSERTs (rows per second reported),
- * then times a mix of searches with a query and three facet filters (brand, category, one
- * attribute range), each answering items, total and every facet's counts. Once on real PostgreSQL
- * and once on the embedded PGlite.
+ * into the catalog and search tables with batched multi-row INSERTs (products per second
+ * reported), then times four shapes of search, each answering items, total and every facet's
+ * counts: a query with three facet filters (brand, category, one attribute range), a broad query
+ * (10,000+ matches, no filter), a top-level category without a query, and browsing with neither.
+ * Once on real PostgreSQL and once on the embedded PGlite.
  *
- * `BENCH_SEARCH_PRODUCTS` (default 100000) and `BENCH_SEARCH_QUERIES` (timed searches per backend,
- * default 300) tune it. Run alone with `node_modules/.bin/node core/bench/catalog-search.bench.ts`.
+ * `BENCH_SEARCH_PRODUCTS` (default 100000), `BENCH_SEARCH_QUERIES` (timed filtered searches per
+ * backend, default 300) and `BENCH_SEARCH_BROAD` (timed searches per broad shape and backend,
+ * default 60) tune it. Run alone with `node_modules/.bin/node core/bench/catalog-search.bench.ts`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,14 +26,17 @@ import { createTestDatabase } from '../platform/testing/test-servers.ts';
 
 const PRODUCTS = Number(process.env.BENCH_SEARCH_PRODUCTS ?? 100_000);
 const QUERIES = Number(process.env.BENCH_SEARCH_QUERIES ?? 300);
+/** Timed searches per broad shape (broad query, category, browse) and backend. */
+const BROAD = Number(process.env.BENCH_SEARCH_BROAD ?? 60);
 const BATCH = 1_000;
 
 export interface SearchBenchFigures {
   name: string;
   perSecond: number;
   p50Ms: number;
+  p95Ms: number;
   p99Ms: number;
-  p95Ms?: number;
+  queries: number;
 }
 
 /** A seeded PRNG (mulberry32): the same catalog on every run and on both backends. */
@@ -334,45 +339,102 @@ export function searchBenchRequests(): SearchRequest[] {
   });
 }
 
+/** Searches that match 10,000+ of 100,000 products (one material or product family, no filter). */
+export const BROAD_QUERIES = ['不锈钢', 'stainless', '黄铜', '轴承', 'valve', '螺栓'];
+
+interface Shape {
+  label: string;
+  requests: Array<{ viewer: SearchViewer; request: SearchRequest }>;
+  count: number;
+}
+
+function shapes(): Shape[] {
+  const buyer: SearchViewer = { kind: 'buyer', companyId: uuid(104, 3), tier: null, tags: [] };
+  const guest: SearchViewer = { kind: 'guest' };
+  const viewers = [buyer, guest];
+  return [
+    {
+      label: 'query + 3 facet filters',
+      requests: searchBenchRequests().map((request) => ({ viewer: buyer, request })),
+      count: QUERIES,
+    },
+    {
+      label: 'broad query, 10k+ matches',
+      requests: BROAD_QUERIES.flatMap((q) => viewers.map((viewer) => ({ viewer, request: { q } }))),
+      count: BROAD,
+    },
+    {
+      label: 'top-level category, no query',
+      requests: ROOTS.flatMap((_, i) =>
+        viewers.map((viewer) => ({ viewer, request: { category: rootId(i) } })),
+      ),
+      count: BROAD,
+    },
+    {
+      label: 'browse, no query, no filter',
+      requests: [...viewers, { kind: 'staff' } as SearchViewer].map((viewer) => ({ viewer, request: {} })),
+      count: BROAD,
+    },
+  ];
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function timeSearches(db: Database, label: string): Promise<SearchBenchFigures> {
-  const viewer: SearchViewer = { kind: 'buyer', companyId: uuid(104, 3), tier: null, tags: [] };
-  const mix = searchBenchRequests();
-  for (const request of mix.slice(0, 16)) await searchCatalog(db, viewer, request); // warm-up
+async function timeShape(db: Database, shape: Shape, backend: string): Promise<SearchBenchFigures> {
+  const { requests } = shape;
+  for (const { viewer, request } of requests.slice(0, 8)) await searchCatalog(db, viewer, request); // warm-up
   const latencies: number[] = [];
+  let matches = 0;
   const started = performance.now();
-  for (let i = 0; i < QUERIES; i++) {
+  for (let i = 0; i < shape.count; i++) {
+    const { viewer, request } = requests[i % requests.length]!;
     const t0 = performance.now();
-    await searchCatalog(db, viewer, mix[i % mix.length]!);
+    const result = await searchCatalog(db, viewer, request);
     latencies.push(performance.now() - t0);
+    matches += result.total;
   }
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {
-    name: `catalog search, ${PRODUCTS.toLocaleString('en')} products, query + 3 facet filters (${label})`,
-    perSecond: QUERIES / elapsed,
+    name: `${shape.label} (${backend}; ${Math.round(matches / shape.count).toLocaleString('en')} matches on average)`,
+    perSecond: shape.count / elapsed,
     p50Ms: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),
     p99Ms: percentile(latencies, 99),
+    queries: shape.count,
   };
+}
+
+async function timeSearches(db: Database, backend: string): Promise<SearchBenchFigures[]> {
+  const figures: SearchBenchFigures[] = [];
+  for (const shape of shapes()) figures.push(await timeShape(db, shape, backend));
+  return figures;
+}
+
+/** Loads the catalog into one backend and times every shape on it. */
+async function benchBackend(db: Database, backend: string): Promise<SearchBenchFigures[]> {
+  await applyMigrations(db, [platformMigrations, catalogMigrations]);
+  const rate = await loadSearchBenchData(db);
+  return [
+    {
+      name: `generate and index ${PRODUCTS.toLocaleString('en')} products (${backend}), products/s`,
+      perSecond: rate,
+      p50Ms: Number.NaN,
+      p95Ms: Number.NaN,
+      p99Ms: Number.NaN,
+      queries: 0,
+    },
+    ...(await timeSearches(db, backend)),
+  ];
 }
 
 export async function benchCatalogSearch(): Promise<SearchBenchFigures[]> {
   const figures: SearchBenchFigures[] = [];
   const real = await createTestDatabase();
   try {
-    await applyMigrations(real.db, [platformMigrations, catalogMigrations]);
-    const rate = await loadSearchBenchData(real.db);
-    figures.push({
-      name: `catalog search: generate and index ${PRODUCTS.toLocaleString('en')} products (PostgreSQL), rows/s`,
-      perSecond: rate,
-      p50Ms: 0,
-      p99Ms: 0,
-    });
-    figures.push(await timeSearches(real.db, 'PostgreSQL'));
+    figures.push(...(await benchBackend(real.db, 'PostgreSQL')));
   } finally {
     await real.drop();
   }
@@ -380,15 +442,7 @@ export async function benchCatalogSearch(): Promise<SearchBenchFigures[]> {
   const embedded = await startEmbeddedPostgres(dataDir);
   const lite = new Database(embedded.url, { max: 4 });
   try {
-    await applyMigrations(lite, [platformMigrations, catalogMigrations]);
-    const rate = await loadSearchBenchData(lite);
-    figures.push({
-      name: `catalog search: generate and index ${PRODUCTS.toLocaleString('en')} products (embedded PGlite), rows/s`,
-      perSecond: rate,
-      p50Ms: 0,
-      p99Ms: 0,
-    });
-    figures.push(await timeSearches(lite, 'embedded PGlite'));
+    figures.push(...(await benchBackend(lite, 'embedded PGlite')));
   } finally {
     await lite.close();
     await embedded.stop();
@@ -397,10 +451,24 @@ export async function benchCatalogSearch(): Promise<SearchBenchFigures[]> {
   return figures;
 }
 
+/** The figures as a table (milliseconds; per second is searches, or products for indexing). */
+export function searchFiguresTable(figures: readonly SearchBenchFigures[]): string {
+  const ms = (value: number) => (Number.isNaN(value) ? '' : value.toFixed(1));
+  const header = ['benchmark', 'per second', 'p50 ms', 'p95 ms', 'p99 ms', 'searches'];
+  const lines = figures.map((f) => [
+    f.name,
+    f.perSecond.toFixed(0),
+    ms(f.p50Ms),
+    ms(f.p95Ms),
+    ms(f.p99Ms),
+    f.queries ? String(f.queries) : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const format = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(format)].join('\n');
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const f of await benchCatalogSearch()) {
-    console.log(
-      `${f.name}: ${Math.round(f.perSecond).toLocaleString('en')}/s, p50 ${f.p50Ms.toFixed(1)} ms, p95 ${(f.p95Ms ?? 0).toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms`,
-    );
-  }
+  process.stdout.write(`\nCatalog search\n\n${searchFiguresTable(await benchCatalogSearch())}\n`);
 }
