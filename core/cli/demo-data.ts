@@ -7,6 +7,8 @@ import { seedDemoApprovalRules } from '../approvals/demo-data.ts';
 import { seedDemoCarts } from '../carts/demo-data.ts';
 import { seedDemoCatalog } from '../catalog/demo-data.ts';
 import { listProducts, loadProducts } from '../catalog/products.ts';
+import { seedDemoCredit } from '../credit/demo-data.ts';
+import { seedDemoInventory } from '../inventory/demo-data.ts';
 import type { Database } from '../platform/database/database.ts';
 import { type DemoSku, seedDemoPrices } from '../pricing/demo-data.ts';
 import { insertBudget } from '../spending/budgets.ts';
@@ -226,8 +228,8 @@ async function demoSkus(db: Database): Promise<DemoSku[]> {
  * `hub seed demo` and `hub start --demo`: the demo staff admin and two buyer companies with org
  * trees, people in every preset role and a custom one, approval rules, spending limits, a
  * budget, a demo catalog (30 products; Acme also sees the gold-tier shared catalog), demo prices
- * (standard, gold tier, Acme's contract) and a purchaser's cart shared with their manager. Running it
- * again changes nothing.
+ * (standard, gold tier, Acme's contract), a purchaser's cart shared with their manager and demo
+ * stock in four warehouses. Running it again changes nothing.
  */
 export async function seedDemo(db: Database): Promise<{ created: boolean }> {
   const { created } = await seedDemoAccounts(db);
@@ -238,6 +240,8 @@ export async function seedDemo(db: Database): Promise<{ created: boolean }> {
   await seedDemoCatalog(db, { companyIds: [acme] });
   const skus = await demoSkus(db);
   await seedDemoPrices(db, { skus, acmeCompanyId: acme });
+  await seedDemoCredit(db, { acmeCompanyId: acme });
+  await seedDemoInventory(db, { skuIds: skus.map((s) => s.skuId), acmeCompanyId: acme });
   const purchaser = await findUserByEmail(db, 'zhang.min@acme.example');
   const manager = await findUserByEmail(db, 'wang.fang@acme.example');
   if (purchaser) {

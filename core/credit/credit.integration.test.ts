@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type moleculer from 'moleculer';
 import type { TestHub } from '../platform/testing/start-test-hub.ts';
+import { seedDemoCredit } from './demo-data.ts';
 import {
   asBuyer,
   asStaff,
@@ -402,6 +403,22 @@ describe('finance staff change limits and terms', () => {
         asStaff(),
       ),
     ).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('the demo seed gives Acme a ¥500,000 month-end account once', async () => {
+    const acme = await createCompany(broker, 'Acme demo');
+    expect(await seedDemoCredit(t.hub.platform.db, { acmeCompanyId: acme })).toEqual({ created: true });
+    expect(await seedDemoCredit(t.hub.platform.db, { acmeCompanyId: acme })).toEqual({ created: false });
+    const account = await call('credit.staff.accounts.get', { companyId: acme }, asStaff(['finance.read']));
+    expect(account).toMatchObject({
+      creditEnabled: true,
+      limit: cny(50_000_000),
+      terms: { kind: 'month_end', days: 30 },
+      graceDays: 5,
+      available: cny(50_000_000),
+    });
+    const history = await call('credit.staff.accounts.changes', { companyId: acme, limit: 5 }, asStaff());
+    assertMatchesSchema('api/credit/credit-account-change-list-response', history);
   });
 
   it('the ledger refuses UPDATE and DELETE', async () => {
