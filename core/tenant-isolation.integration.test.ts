@@ -21,6 +21,7 @@ const DOMAINS = [
   'credit',
   'receivables',
   'payments',
+  'inventory',
 ];
 
 /** Routes that only ever answer about the caller themself: nothing of another tenant to aim at. */
@@ -586,6 +587,10 @@ function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
         path: `/api/carts/${target.cartId}/shares/${target.userId}`,
         expect: 'not-found',
       },
+    ],
+    // Stock is not a tenant's record; the answer must still name nothing of A's.
+    getStockAvailability: [
+      { method: 'GET', path: `/api/inventory/availability?skuIds=${randomUUID()}`, expect: 'list' },
     ],
   };
 }
