@@ -6,11 +6,13 @@ import { catalogSearchModule } from './catalog/search/catalog-search.module.ts';
 import { creditModule, paymentsModule, receivablesModule } from './credit/credit.module.ts';
 import { createGatewayModule } from './gateway/gateway.module.ts';
 import { inventoryModule } from './inventory/inventory.module.ts';
+import { ordersModule } from './orders/orders.module.ts';
 import type { HubModule } from './platform/hub-module.ts';
 import { jobsModule } from './platform/jobs/jobs.module.ts';
 import { outboxModule } from './platform/outbox/outbox.module.ts';
 import { pricingModule } from './pricing/pricing.module.ts';
 import { spendingModule } from './spending/spending.module.ts';
+import { workflowsModule } from './workflows/workflows.module.ts';
 
 /** Domain and platform services, by the names HUB_SERVICES uses. Adding a domain = adding it here. */
 const serviceModules: readonly HubModule[] = [
@@ -25,6 +27,8 @@ const serviceModules: readonly HubModule[] = [
   receivablesModule,
   paymentsModule,
   inventoryModule,
+  ordersModule,
+  workflowsModule,
   jobsModule,
   outboxModule,
 ];

@@ -4,12 +4,19 @@ import type { HubModule } from '../platform/hub-module.ts';
 import type { Platform } from '../platform/platform.ts';
 import { cartsArea } from './carts.actions.ts';
 import type { CartsArea, CartsContext } from './carts-area.ts';
+import { internalArea } from './internal.actions.ts';
 import { linesArea } from './lines.actions.ts';
 import { quickOrderArea } from './quick-order.actions.ts';
 import { sharesArea } from './shares.actions.ts';
 
 /** The parts of the carts service, each in its own file with its actions and routes. */
-const AREAS: Array<(context: CartsContext) => CartsArea> = [cartsArea, linesArea, quickOrderArea, sharesArea];
+const AREAS: Array<(context: CartsContext) => CartsArea> = [
+  cartsArea,
+  linesArea,
+  quickOrderArea,
+  sharesArea,
+  internalArea,
+];
 
 // Routes are data: built once from a throwaway context (no I/O happens at build time).
 const ROUTES = AREAS.flatMap((area) => area({ platform: {} as Platform }).routes);

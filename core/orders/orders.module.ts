@@ -1,0 +1,25 @@
+import path from 'node:path';
+import type { ServiceSchema } from 'moleculer';
+import type { HubModule } from '../platform/hub-module.ts';
+import type { Platform } from '../platform/platform.ts';
+import { internalArea } from './internal.actions.ts';
+import { ordersArea } from './orders.actions.ts';
+import type { OrdersArea, OrdersContext } from './orders-area.ts';
+
+/** The parts of the orders service, each in its own file with its actions and routes. */
+const AREAS: Array<(context: OrdersContext) => OrdersArea> = [ordersArea, internalArea];
+
+// Routes are data: built once from a throwaway context (no I/O happens at build time).
+const ROUTES = AREAS.flatMap((area) => area({ platform: {} as Platform }).routes);
+
+export const ordersModule: HubModule = {
+  name: 'orders',
+  description:
+    'Orders: an explicit state machine with full history and events, buyer order history within the reader’s scope, staff review and processing, shipments and backorders per line, printable documents',
+  migrations: { domain: 'orders', directory: path.join(import.meta.dirname, 'migrations') },
+  routes: ROUTES,
+  service: (platform: Platform): ServiceSchema => ({
+    name: 'orders',
+    actions: Object.assign({}, ...AREAS.map((area) => area({ platform }).actions)),
+  }),
+};
