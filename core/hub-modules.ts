@@ -11,6 +11,7 @@ import type { HubModule } from './platform/hub-module.ts';
 import { jobsModule } from './platform/jobs/jobs.module.ts';
 import { outboxModule } from './platform/outbox/outbox.module.ts';
 import { pricingModule } from './pricing/pricing.module.ts';
+import { quotesModule } from './quotes/quotes.module.ts';
 import { spendingModule } from './spending/spending.module.ts';
 import { workflowsModule } from './workflows/workflows.module.ts';
 
@@ -23,6 +24,7 @@ const serviceModules: readonly HubModule[] = [
   catalogSearchModule,
   pricingModule,
   cartsModule,
+  quotesModule,
   creditModule,
   receivablesModule,
   paymentsModule,
