@@ -80,10 +80,11 @@ interface Counters {
  *    written with a few multi-row statements, visibility is refreshed and product events written
  *    to the outbox, the report entries and progress saved. If the database still refuses the
  *    batch, it is retried with one savepoint per product, so only the product at fault is
- *    rejected. A product with any problem is not written at all.
+ *    rejected. A product with any problem is not written at all. With `concurrency` 2 the next
+ *    batch is worked on while the previous one commits; commits keep the file's order.
  *
- * Memory stays flat: rows stream in pass 1 (except an XLSX's shared strings) and one batch is in
- * memory in pass 2. Two maps of keys and SKU codes of the file (for the whole-file checks) grow by
+ * Memory stays flat: rows stream in pass 1 (except an XLSX's shared strings) and at most
+ * `concurrency` + 1 batches are in memory in pass 2. Two maps of keys and SKU codes of the file (for the whole-file checks) grow by
  * about 100 bytes a row, bounded by `maxRows`.
  */
 export async function runImport(options: RunImportOptions): Promise<ImportRecord> {
