@@ -61,7 +61,7 @@ export async function convertQuote(db: Database, broker: ServiceBroker, quoteId:
     await markFailed(db, quoteId, prepared.error);
     return { error: prepared.error };
   }
-  let order: { id?: string; orderId?: string };
+  let order: { order?: { id: string } };
   try {
     order = (await broker.call(
       'workflows.internal.placeFromQuote',
@@ -72,7 +72,7 @@ export async function convertQuote(db: Database, broker: ServiceBroker, quoteId:
         paymentMethod: rows[0]!.payment_method ?? 'credit',
       },
       { meta: { auth: rows[0]!.accepted_auth } },
-    )) as { id?: string; orderId?: string };
+    )) as { order?: { id: string } };
   } catch (error) {
     // A business refusal (422: no credit, no stock) will not change by retrying: record it.
     if ((error as { code?: number }).code === 422) {
@@ -81,7 +81,7 @@ export async function convertQuote(db: Database, broker: ServiceBroker, quoteId:
     }
     throw error; // the orders service is unreachable or crashed: the job port retries
   }
-  const orderId = order.orderId ?? order.id ?? null;
+  const orderId = order.order?.id ?? null;
   await db.query(
     `UPDATE quotes.quotes SET order_status = 'placed', order_id = $2, order_error = NULL, updated_at = now() WHERE id = $1`,
     [quoteId, orderId],
