@@ -81,7 +81,7 @@ describe('accepted quote → order', () => {
       `SELECT count(*)::int AS n FROM platform.outbox WHERE kind = 'job' AND payload->>'key' = $1`,
       [`quote:${id}:2:order`],
     );
-    expect(rows[0].n).toBe(1);
+    expect(rows[0]!.n).toBe(1);
   }, 60_000);
 
   it('a free-text line cannot become an order line: the conversion is marked failed with why', async () => {
