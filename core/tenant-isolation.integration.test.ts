@@ -22,6 +22,7 @@ const DOMAINS = [
   'receivables',
   'payments',
   'inventory',
+  'quotes',
 ];
 
 /** Routes that only ever answer about the caller themself: nothing of another tenant to aim at. */
@@ -45,6 +46,7 @@ interface Fixture {
   invoiceId: string;
   invoiceRequestId: string;
   paymentId: string;
+  quoteId: string;
 }
 
 const cny = (yuan: number) => ({ amountMinor: String(yuan * 100), currency: 'CNY' });
@@ -136,6 +138,10 @@ async function createCompany(staff: string, name: string, email: string): Promis
     body: { name: `${name} spares` },
   });
   const cart = await http(t.baseUrl, 'POST', '/api/carts', { token, body: { name: `${name} cart` } });
+  const quote = await http(t.baseUrl, 'POST', '/api/quotes', {
+    token,
+    body: { lines: [{ description: `${name} custom part`, quantity: 2 }] },
+  });
   const credit = await http(t.baseUrl, 'PUT', `/api/staff/credit/accounts/${company.body.id}`, {
     token: staff,
     body: { limit: cny(100_000), terms: { kind: 'net', days: 30 } },
@@ -206,6 +212,7 @@ async function createCompany(staff: string, name: string, email: string): Promis
     invoiceId: invoice.body.id,
     invoiceRequestId: invoiceRequest.body.id,
     paymentId: payment.body.id,
+    quoteId: quote.body.id,
   };
 }
 
@@ -589,6 +596,38 @@ function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
       },
     ],
     // Stock is not a tenant's record; the answer must still name nothing of A's.
+    requestQuote: [
+      { method: 'POST', path: '/api/quotes', body: { fromCartId: target.cartId }, expect: 'not-found' },
+    ],
+    listQuotes: [{ method: 'GET', path: `/api/quotes?companyId=${target.companyId}`, expect: 'list' }],
+    getQuote: [{ method: 'GET', path: `/api/quotes/${target.quoteId}`, expect: 'not-found' }],
+    counterQuote: [
+      {
+        method: 'POST',
+        path: `/api/quotes/${target.quoteId}/counter`,
+        body: { version: 1, lines: [{ lineNo: 1, targetUnitPrice: cny(1) }] },
+        expect: 'not-found',
+      },
+    ],
+    acceptQuote: [
+      {
+        method: 'POST',
+        path: `/api/quotes/${target.quoteId}/accept`,
+        body: { version: 1 },
+        expect: 'not-found',
+      },
+    ],
+    rejectQuote: [
+      {
+        method: 'POST',
+        path: `/api/quotes/${target.quoteId}/reject`,
+        body: { version: 1 },
+        expect: 'not-found',
+      },
+    ],
+    cancelQuote: [
+      { method: 'POST', path: `/api/quotes/${target.quoteId}/cancel`, body: {}, expect: 'not-found' },
+    ],
     getStockAvailability: [
       { method: 'GET', path: `/api/inventory/availability?skuIds=${randomUUID()}`, expect: 'list' },
     ],
@@ -631,6 +670,7 @@ const idsOf = (target: Fixture) => [
   target.invoiceId,
   target.invoiceRequestId,
   target.paymentId,
+  target.quoteId,
 ];
 
 /** A public SKU priced 10.00 for everyone and 5.00 in company A's contract list. */
