@@ -91,10 +91,19 @@ export const HOLDS_RESOURCES: readonly OrderStatus[] = [
 export function checkTransition(order: GuardView, to: OrderStatus, actor: ActorKind): Transition {
   const rule = TRANSITIONS.find((t) => t.from === order.status && t.to === to);
   if (!rule) {
+    const allowed = TRANSITIONS.filter((t) => t.from === order.status && t.by.includes(actor)).map(
+      (t) => t.to,
+    );
     throw new HubError(409, 'illegal-transition', `An order cannot go from ${order.status} to ${to}`, {
       from: order.status,
       to,
-      allowed: TRANSITIONS.filter((t) => t.from === order.status && t.by.includes(actor)).map((t) => t.to),
+      allowed,
+      errors: [
+        {
+          pointer: '/to',
+          detail: `from ${order.status} the order can go to: ${allowed.join(', ') || 'nowhere you may move it'}`,
+        },
+      ],
     });
   }
   if (!rule.by.includes(actor)) {
@@ -105,6 +114,7 @@ export function checkTransition(order: GuardView, to: OrderStatus, actor: ActorK
     throw new HubError(422, 'transition-not-allowed', `From ${order.status} to ${to}: ${objection}`, {
       from: order.status,
       to,
+      errors: [{ pointer: '/to', detail: objection }],
     });
   }
   return rule;

@@ -146,8 +146,8 @@ describe('compensation', () => {
       [world.companyId],
     );
     expect(rows).toHaveLength(1);
-    expect(rows[0].checkout_key).toBeNull();
-    expect(rows[0].cancel_reason).toMatch(/credit-limit-exceeded/);
+    expect(rows[0]!.checkout_key).toBeNull();
+    expect(rows[0]!.cancel_reason).toMatch(/credit-limit-exceeded/);
     // Failed checkouts are not in the buyer's history unless asked for.
     const history = await http(test.baseUrl, 'GET', '/api/orders', { token: world.buyer });
     expect(history.body.items.every((o: { status: string }) => o.status !== 'failed')).toBe(true);
@@ -195,7 +195,7 @@ describe('one checkout, one order', () => {
       `SELECT count(*)::int AS n FROM orders.orders WHERE cart_id = $1 AND status <> 'failed'`,
       [cartId],
     );
-    expect(rows[0].n).toBe(1);
+    expect(rows[0]!.n).toBe(1);
     expect((await available(world.broker, [c])).get(c)).toBe(stockBefore.get(c)! - 7);
   });
 
@@ -251,7 +251,7 @@ describe('payment by bank transfer', () => {
     await waitFor(async () => {
       const order = await world.broker.call('orders.internal.get', { orderId });
       return (order as { status: string }).status === 'confirmed';
-    }, 10_000);
+    }, 'the order to move');
   });
 });
 
@@ -326,7 +326,7 @@ describe('approval', () => {
         status: string;
       };
       return order.status === 'confirmed';
-    }, 10_000);
+    }, 'the order to move');
   });
 
   it('rejection cancels the order with the reason and releases stock and credit', async () => {
@@ -346,9 +346,12 @@ describe('approval', () => {
         orderId: answer.body.order.id,
       })) as typeof order;
       return order!.status === 'cancelled';
-    }, 10_000);
+    }, 'the order to move');
     expect(order!.cancelReason).toContain('超出预算');
-    await waitFor(async () => (await available(world.broker, [a])).get(a) === stockBefore.get(a), 10_000);
+    await waitFor(
+      async () => (await available(world.broker, [a])).get(a) === stockBefore.get(a),
+      'the stock released',
+    );
     expect(await creditAvailable(world.broker, world.companyId)).toBe(creditBefore);
     expect(await orderEvents(test, 'order.cancelled', answer.body.order.id)).toHaveLength(1);
   });
@@ -424,7 +427,7 @@ describe('crash recovery', () => {
     const { rows } = await test.hub.platform.db.query('SELECT status FROM workflows.sagas WHERE id = $1', [
       orderId,
     ]);
-    expect(rows[0].status).toBe('completed');
+    expect(rows[0]!.status).toBe('completed');
   });
 
   it('a saga that died while compensating is finished by the sweep: holds released, order failed', async () => {

@@ -152,7 +152,7 @@ export async function buildWorld(
     'SELECT id, company_id FROM accounts.users WHERE email = $1',
     [DEMO_BUYER.email],
   );
-  const companyId = rows[0].company_id as string;
+  const companyId = rows[0]!.company_id as string;
   const skus = await createPricedSkus(test, staff, prices);
   const warehouse = (await broker.call(
     'inventory.warehouses.create',
@@ -165,7 +165,7 @@ export async function buildWorld(
     [...skus.values()].map((skuId) => ({ skuId, quantity: 1000 })),
   );
   await openCredit(broker, companyId, creditLimit);
-  return { test, broker, staff, buyer, companyId, buyerId: rows[0].id, warehouseId: warehouse.id, skus };
+  return { test, broker, staff, buyer, companyId, buyerId: rows[0]!.id, warehouseId: warehouse.id, skus };
 }
 
 /** A cart of the caller with these lines (through carts' own API); answers its id. */
