@@ -45,12 +45,18 @@ export function bankAccountFromEnv(env: Env = process.env): BankAccountDetails {
 /** One gateway per process: the simulator keeps what it was asked to create, for `queryStatus`. */
 const gateways = new WeakMap<Platform, PaymentGateway>();
 
-function contextOf(platform: Platform, options: CreditOptions): CreditContext {
-  let gateway = options.gateway ?? gateways.get(platform);
+/** The payment port this process uses (tests play the simulated provider through it). */
+export function gatewayOf(platform: Platform): PaymentGateway {
+  let gateway = gateways.get(platform);
   if (!gateway) {
     gateway = new SimulatorPaymentGateway({ secret: simulatorSecret(platform.config.masterKey) });
     gateways.set(platform, gateway);
   }
+  return gateway;
+}
+
+function contextOf(platform: Platform, options: CreditOptions): CreditContext {
+  const gateway = options.gateway ?? gatewayOf(platform);
   return { platform, now: options.clock ?? (() => new Date()), gateway, bankAccount: bankAccountFromEnv() };
 }
 

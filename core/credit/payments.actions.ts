@@ -19,7 +19,7 @@ import {
   uuidCursor,
 } from './credit-area.ts';
 import { type Money, moneyOf, positiveAmount } from './money.ts';
-import { InvalidSignature } from './payment-gateway.ts';
+import { InvalidSignature, type PaymentNotification } from './payment-gateway.ts';
 import {
   failPayment,
   findPayment,
@@ -158,6 +158,41 @@ export function paymentsArea({ platform, now, gateway, bankAccount }: CreditCont
     return buyer.companyId;
   }
 
+  /** A verified provider notification: success records the receipt once, failure fails the payment. */
+  async function apply(ctx: Context, notification: PaymentNotification): Promise<void> {
+    const payment = await findPayment(db, notification.paymentId).catch(() => undefined);
+    if (payment?.method !== 'online') throw new NotFound('Payment');
+    const caller = { actor: `provider:${gateway.provider}`, requestId: originOf(ctx).requestId };
+    if (notification.status === 'failed') {
+      await db.transaction((tx) =>
+        failPayment(tx, payment.id, notification.failureReason ?? 'failed', caller),
+      );
+      return;
+    }
+    if (
+      notification.amountMinor !== payment.amount.minor ||
+      notification.currency !== payment.amount.currency
+    ) {
+      throw new UnprocessableRequest('amount-mismatch', 'The notified amount is not the payment amount', {
+        expected: moneyOf(payment.amount.minor, payment.amount.currency),
+      });
+    }
+    const paidAt = notification.paidAt ? new Date(notification.paidAt) : now();
+    await db.transaction((tx) =>
+      recordReceipt(
+        tx,
+        payment.id,
+        {
+          amount: notification.amountMinor,
+          source: 'online',
+          dedupeKey: `${gateway.provider}:${notification.providerTransactionId}`,
+          receivedOn: businessDate(Number.isNaN(paidAt.getTime()) ? now() : paidAt),
+        },
+        caller,
+      ),
+    );
+  }
+
   return {
     actions: {
       /** Mesh-only (orders): start paying for `reference`; idempotent per reference unless it failed. */
@@ -194,7 +229,7 @@ export function paymentsArea({ platform, now, gateway, bankAccount }: CreditCont
       'hooks.simulator': {
         params: schemaRef('api/payments/simulator-callback-request'),
         async handler(ctx: Context<Record<string, string>>) {
-          let notification: ReturnType<typeof gateway.verifyCallback>;
+          let notification: PaymentNotification;
           try {
             notification = gateway.verifyCallback(ctx.params);
           } catch (error) {
@@ -202,42 +237,25 @@ export function paymentsArea({ platform, now, gateway, bankAccount }: CreditCont
               throw new HubError(401, 'invalid-signature', error.message);
             throw error;
           }
-          const payment = await findPayment(db, notification.paymentId).catch(() => undefined);
-          if (payment?.method !== 'online') throw new NotFound('Payment');
-          const caller = { actor: `provider:${gateway.provider}`, requestId: originOf(ctx).requestId };
-          if (notification.status === 'failed') {
-            await db.transaction((tx) =>
-              failPayment(tx, payment.id, notification.failureReason ?? 'failed', caller),
-            );
-            return { result: 'success' };
-          }
-          if (
-            notification.amountMinor !== payment.amount.minor ||
-            notification.currency !== payment.amount.currency
-          ) {
-            throw new UnprocessableRequest(
-              'amount-mismatch',
-              'The notified amount is not the payment amount',
-              {
-                expected: moneyOf(payment.amount.minor, payment.amount.currency),
-              },
-            );
-          }
-          const paidAt = notification.paidAt ? new Date(notification.paidAt) : now();
-          await db.transaction((tx) =>
-            recordReceipt(
-              tx,
-              payment.id,
-              {
-                amount: notification.amountMinor,
-                source: 'online',
-                dedupeKey: `${gateway.provider}:${notification.providerTransactionId}`,
-                receivedOn: businessDate(Number.isNaN(paidAt.getTime()) ? now() : paidAt),
-              },
-              caller,
-            ),
-          );
+          await apply(ctx, notification);
           return { result: 'success' };
+        },
+      },
+
+      /**
+       * Mesh-only (operations): asks the provider about a pending online payment whose callback never
+       * came, and applies the answer as the callback would have.
+       */
+      'internal.refresh': {
+        visibility: 'public' as const,
+        params: schemaRef('api/common/id-params'),
+        async handler(ctx: Context<{ id: string }>) {
+          const payment = await findPayment(db, ctx.params.id);
+          if (payment?.method !== 'online') throw new NotFound('Payment');
+          const notification =
+            payment.status === 'pending' ? await gateway.queryStatus(payment.id) : undefined;
+          if (notification) await apply(ctx, notification);
+          return paymentView((await findPayment(db, payment.id))!);
         },
       },
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import iconv from 'iconv-lite';
 import type moleculer from 'moleculer';
 import { http, logInAs, type TestHub } from '../platform/testing/start-test-hub.ts';
+import { gatewayOf } from './credit.module.ts';
 import { SimulatorPaymentGateway, simulatorSecret } from './payment-simulator.ts';
 import {
   asStaff,
@@ -104,6 +105,32 @@ describe('online payments through the simulator', () => {
     });
     const wrongAmount = await hook(provider.notification(other.paymentId, { amountMinor: 99n }));
     expect(wrongAmount.status).toBe(422);
+  });
+
+  it('a payment whose callback never came is settled by asking the provider', async () => {
+    const companyId = await createCompany(broker, 'Lost callback');
+    const reference = `order:${randomUUID()}`;
+    const started = await call('payments.internal.start', {
+      reference,
+      companyId,
+      method: 'online',
+      amount: cny(4_200),
+    });
+    expect(await call('payments.internal.refresh', { id: started.paymentId })).toMatchObject({
+      status: 'pending',
+    });
+    // The buyer paid at the provider; its notification is lost on the way.
+    (gatewayOf(t.hub.platform) as SimulatorPaymentGateway).notification(started.paymentId);
+    expect(await call('payments.internal.refresh', { id: started.paymentId })).toMatchObject({
+      status: 'confirmed',
+      received: cny(4_200),
+    });
+    expect(await call('payments.internal.refresh', { id: started.paymentId })).toMatchObject({
+      received: cny(4_200),
+    });
+    expect(
+      (await outboxEvents(t, 'payment.confirmed')).filter((e) => e.reference === reference),
+    ).toHaveLength(1);
   });
 
   it('a closed trade fails the payment once and announces payment.failed; a new start is allowed', async () => {
