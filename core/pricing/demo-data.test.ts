@@ -23,7 +23,7 @@ beforeAll(async () => {
     asStaff(),
   )) as { items: Array<{ skuId: string; code: string; productId: string; unitOfMeasure: string }> };
   skus = items.map((s) => ({ ...s, packSize: 1 }));
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await t?.stop();

@@ -89,7 +89,7 @@ describe('HUB_PRICING_PRECEDENCE=lowest, HUB_PRICING_GUEST_PRICES=on-request', (
   let hub: Awaited<ReturnType<typeof pricedHub>>;
   beforeAll(async () => {
     hub = await pricedHub({ HUB_PRICING_PRECEDENCE: 'lowest', HUB_PRICING_GUEST_PRICES: 'on-request' });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await hub?.t.stop();
   });
@@ -109,7 +109,7 @@ describe('HUB_PRICING_GUEST_PRICES=default', () => {
   let hub: Awaited<ReturnType<typeof pricedHub>>;
   beforeAll(async () => {
     hub = await pricedHub({ HUB_PRICING_GUEST_PRICES: 'default' });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await hub?.t.stop();
   });

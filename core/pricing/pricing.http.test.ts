@@ -29,7 +29,7 @@ beforeAll(async () => {
   acme = (await http(t.baseUrl, 'GET', '/api/company', { token: buyer })).body.id;
   await createProducts(t.hub.broker, ['HTTP-BOLT', 'HTTP-NUT']);
   await createCompany(t.hub.broker, 'Bystander');
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await t?.stop();
