@@ -510,7 +510,7 @@ export async function searchCatalog(
   // The category facet drills down (children of the current category), so the category filter
   // narrows the candidate set for every facet.
   const categoryParam = n.category ? p.add(n.category, 'uuid') : null;
-  if (categoryParam) where.push(`r.category_path @> ARRAY[${categoryParam}]`);
+  const inCategory = categoryParam ? `r.category_path @> ARRAY[${categoryParam}]` : null;
   const text = n.parsed ? textMatch(n.parsed, p) : null;
 
   const flags: Flag[] = [];
@@ -587,7 +587,8 @@ SELECT
   (SELECT COALESCE(sum(n), 0)::int FROM cnt WHERE facet = '') AS total,
   (SELECT ${pageSql(sort.direction, '0::float8')}
      FROM (SELECT r.product_id, ${sort.key} AS sort_key FROM catalog.search_facet_rows r
-            WHERE ${where.join(' AND ')} AND ${keyset(sort.key, 'r.product_id')}${bound}
+            WHERE ${[...where, ...(inCategory ? [inCategory] : [])].join(' AND ')}
+              AND ${keyset(sort.key, 'r.product_id')}${bound}
             ORDER BY ${order} LIMIT ${limit}) pg
      JOIN catalog.search_documents d ON d.product_id = pg.product_id) AS page,${facets.columns}`;
   } else {
@@ -607,20 +608,25 @@ SELECT
     const ownFlag = (of: string) =>
       attributeFlags.length ? `CASE ${of} ${attributeFlags.join(' ')} ELSE -1 END` : '-1';
     const childIndex = categoryParam ? `array_position(r.category_path, ${categoryParam})` : '0';
-    const from = text
-      ? `catalog.search_documents d JOIN catalog.search_facet_rows r ON r.product_id = d.product_id`
-      : 'catalog.search_facet_rows r';
+    let from = 'catalog.search_facet_rows r';
     if (text) {
-      where.push(text.where);
-      // The same category condition on the documents: their two indexes meet in one bitmap.
-      if (categoryParam) where.push(`d.category_path @> ARRAY[${categoryParam}]`);
+      // The documents that match, scored on the way (ts_rank reads the tsvector the scan just
+      // fetched), then their facet rows: only (product id, score) goes into the join, not the
+      // wide document rows. The category narrows the documents too: both GIN indexes, one bitmap.
+      const matched = [text.where, `d.lifecycle <> 'draft'`];
+      if (categoryParam) matched.push(`d.category_path @> ARRAY[${categoryParam}]`);
+      from = `(SELECT d.product_id, ${relevance ? text.score('d') : 'NULL::float8'} AS score
+                 FROM catalog.search_documents d WHERE ${matched.join(' AND ')} OFFSET 0) t
+              JOIN catalog.search_facet_rows r ON r.product_id = t.product_id`;
+    } else if (inCategory) {
+      where.push(inCategory);
     }
     sql = `
 WITH m AS MATERIALIZED (
   SELECT x.product_id, x.brand_id, x.child, x.in_stock, x.price_min_minor, x.facet_values, x.facet_pairs, x.g,
-         ${relevance && text ? `CASE WHEN x.g = -1 THEN ${text.score('x')} END` : 'x.sort_key'} AS sort_key
+         ${relevance && text ? 'CASE WHEN x.g = -1 THEN x.score END' : 'x.sort_key'} AS sort_key
     FROM (SELECT r.product_id, r.brand_id, r.category_path[${childIndex} + 1] AS child, r.in_stock,
-                 r.price_min_minor, r.facet_values, r.facet_pairs${text ? ', d.terms, d.model_norm, d.sku_norms' : ''},
+                 r.price_min_minor, r.facet_values, r.facet_pairs${text ? ', t.score' : ''},
                  ${relevance ? 'NULL::float8' : sort.key} AS sort_key, ${g} AS g
             FROM ${from} ${flagColumns}
            WHERE ${where.join('\n             AND ')}
@@ -633,12 +639,13 @@ scalars AS (
    GROUP BY GROUPING SETS ((m.g), (m.g, m.brand_id), (m.g, m.child), (m.g, m.in_stock), (m.g, m.price_min_minor))
 ),
 vals AS (
-  SELECT m.g, v, count(*)::int AS n FROM m CROSS JOIN LATERAL unnest(m.facet_values) v
-   WHERE m.g IS NOT NULL GROUP BY m.g, v
+  SELECT u.g, u.v, count(*)::int AS n
+    FROM (SELECT m.g, unnest(m.facet_values) AS v FROM m WHERE m.g IS NOT NULL) u GROUP BY u.g, u.v
 ),
 prs AS (
-  SELECT m.g, x, count(*)::int AS n FROM m CROSS JOIN LATERAL unnest(m.facet_pairs) x
-   WHERE m.g IS NOT NULL AND cardinality(m.facet_pairs) > 0 GROUP BY m.g, x
+  SELECT u.g, u.x, count(*)::int AS n
+    FROM (SELECT m.g, unnest(m.facet_pairs) AS x FROM m WHERE m.g IS NOT NULL AND cardinality(m.facet_pairs) > 0) u
+   GROUP BY u.g, u.x
 ),
 cnt AS (
   SELECT facet, value, sum(n)::int AS n FROM (
@@ -654,11 +661,19 @@ cnt AS (
     SELECT 'price', price_min_minor::text, n FROM scalars
      WHERE gs = 14 AND price_min_minor IS NOT NULL AND g IN (-1, ${indexOf('price')})
     UNION ALL
+    SELECT 'value', vals.v::text, vals.n FROM vals WHERE vals.g = -1
+    UNION ALL
+    SELECT 'pair', prs.x::text, prs.n FROM prs WHERE prs.g = -1${
+      attributeFlags.length
+        ? `
+    UNION ALL
     SELECT 'value', vals.v::text, vals.n FROM vals JOIN catalog.search_facet_values fv ON fv.id = vals.v
-     WHERE vals.g = -1 OR vals.g = ${ownFlag('fv.attribute_key')}
+     WHERE vals.g >= 0 AND vals.g = ${ownFlag('fv.attribute_key')}
     UNION ALL
     SELECT 'pair', prs.x::text, prs.n FROM prs JOIN catalog.search_facet_values fv ON fv.id = (prs.x >> 32)::int
-     WHERE prs.g = -1 OR prs.g = ${ownFlag('fv.attribute_key')}
+     WHERE prs.g >= 0 AND prs.g = ${ownFlag('fv.attribute_key')}`
+        : ''
+    }
   ) c GROUP BY facet, value
 ),${facets.ctes}
 SELECT

@@ -128,11 +128,6 @@ function attributeText(attribute: SearchAttribute): string {
   return parts.join(' ');
 }
 
-function displayValue(attribute: SearchAttribute): unknown {
-  if (attribute.type === 'range') return { min: attribute.min ?? null, max: attribute.max ?? null };
-  return attribute.value ?? null;
-}
-
 /**
  * A PostgreSQL array literal (`{"a","b \"c\""}`) of text values: one bind parameter per row
  * carries a whole array through `unnest`, parsed by the server's array input, never as SQL.
@@ -156,11 +151,6 @@ function documentRow(doc: SearchDocument): unknown[] {
     { weight: 'D', text: doc.descriptionZh ?? '' },
     { weight: 'D', text: doc.descriptionEn ?? '' },
   ]);
-  // The filterable values, typed, beside their narrow rows (the row stays small for the heap scan).
-  const attributes: Record<string, unknown> = {};
-  for (const attribute of doc.attributes) {
-    if (attribute.filterable) attributes[attribute.key] = displayValue(attribute);
-  }
   const price =
     doc.priceMinMinor === null || doc.priceMinMinor === undefined ? null : String(doc.priceMinMinor);
   return [
@@ -175,8 +165,6 @@ function documentRow(doc: SearchDocument): unknown[] {
     doc.brand?.id ?? null,
     doc.brand ? brandName(doc.brand) : null,
     arrayLiteral(doc.categoryPath.map((c) => c.id)),
-    JSON.stringify(doc.categoryPath.map((c) => ({ id: c.id, nameZh: c.nameZh, nameEn: c.nameEn }))),
-    JSON.stringify(attributes),
     doc.thumbnailUrl ?? null,
     price,
     doc.currency ?? null,
@@ -198,25 +186,24 @@ async function writeDocuments(db: Queryable, docs: SearchDocument[]): Promise<vo
   const { rows } = await db.query(
     `INSERT INTO catalog.search_documents AS d (
        product_id, terms, name_zh, name_en, model, model_norm, sku_codes, sku_norms, brand_id,
-       brand_name, category_path, category_names, attributes, thumbnail_url, price_min_minor,
-       currency, in_stock, lifecycle, created_at, source_updated_at, indexed_at)
+       brand_name, category_path, thumbnail_url, price_min_minor, currency, in_stock, lifecycle,
+       created_at, source_updated_at, indexed_at)
      SELECT u.id, u.terms::tsvector, u.name_zh, u.name_en, u.model, u.model_norm,
             u.skus::text[], u.sku_norms::text[], u.brand_id, u.brand_name, u.path::uuid[],
-            u.path_names::jsonb, u.attributes::jsonb, u.thumbnail, u.price::bigint, u.currency,
-            u.in_stock, u.lifecycle, u.created_at, u.updated_at, now()
+            u.thumbnail, u.price::bigint, u.currency, u.in_stock, u.lifecycle, u.created_at,
+            u.updated_at, now()
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                    $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[],
-                   $13::text[], $14::text[], $15::text[], $16::text[], $17::boolean[], $18::text[],
-                   $19::timestamptz[], $20::timestamptz[])
+                   $13::text[], $14::text[], $15::boolean[], $16::text[], $17::timestamptz[],
+                   $18::timestamptz[])
          AS u(id, terms, name_zh, name_en, model, model_norm, skus, sku_norms, brand_id,
-              brand_name, path, path_names, attributes, thumbnail, price, currency, in_stock,
-              lifecycle, created_at, updated_at)
+              brand_name, path, thumbnail, price, currency, in_stock, lifecycle, created_at,
+              updated_at)
      ON CONFLICT (product_id) DO UPDATE SET
        terms = EXCLUDED.terms, name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en,
        model = EXCLUDED.model, model_norm = EXCLUDED.model_norm, sku_codes = EXCLUDED.sku_codes,
        sku_norms = EXCLUDED.sku_norms, brand_id = EXCLUDED.brand_id, brand_name = EXCLUDED.brand_name,
-       category_path = EXCLUDED.category_path, category_names = EXCLUDED.category_names,
-       attributes = EXCLUDED.attributes, thumbnail_url = EXCLUDED.thumbnail_url,
+       category_path = EXCLUDED.category_path, thumbnail_url = EXCLUDED.thumbnail_url,
        price_min_minor = EXCLUDED.price_min_minor, currency = EXCLUDED.currency,
        in_stock = EXCLUDED.in_stock, lifecycle = EXCLUDED.lifecycle, created_at = EXCLUDED.created_at,
        source_updated_at = EXCLUDED.source_updated_at, indexed_at = now()
