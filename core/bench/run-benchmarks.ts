@@ -26,6 +26,7 @@ import { benchCarts } from './carts.bench.ts';
 import { benchCatalogImport, importFiguresTable } from './catalog-import.bench.ts';
 import { benchCatalogSearch, searchFiguresTable } from './catalog-search.bench.ts';
 import { benchCredit } from './credit.bench.ts';
+import { benchInventory } from './inventory.bench.ts';
 import { benchPermissionCheck } from './permission-check.bench.ts';
 import { benchPricing } from './pricing.bench.ts';
 
@@ -275,6 +276,8 @@ const carts = await benchCarts();
 
 const credit = await benchCredit();
 
+const inventory = await benchInventory();
+
 const catalogImport = await benchCatalogImport();
 
 const catalogSearch = await benchCatalogSearch();
@@ -291,6 +294,7 @@ process.stdout.write(
     `Pricing (one cart at a time through pricing.price; target p99 < 20 ms on PostgreSQL)\n\n${table(pricing.map((f) => ({ ...f, errors: 0 })))}\n\n` +
     `Carts (one request at a time through the carts actions: every answer is the cart repriced)\n\n${table(carts.map((f) => ({ ...f, errors: 0 })))}\n\n` +
     `Credit for orders on account (hold → capture → invoice per order, 32 callers)\n\n${table(credit.map((f) => ({ ...f, errors: 0 })))}\n\n` +
+    `Inventory reservations through inventory.internal.reserve / release (32 callers; the hot SKU is one contended row)\n\n${table(inventory)}\n\n` +
     `Catalog import into a fresh PostgreSQL database (target > 5,000 rows/s, memory flat in the file's size)\n\n${importFiguresTable(catalogImport)}\n\n` +
     `Catalog search, one search at a time (target p95 < 150 ms on PostgreSQL for broad queries and browsing)\n\n${searchFiguresTable(catalogSearch)}\n`,
 );

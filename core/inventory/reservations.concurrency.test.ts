@@ -61,6 +61,24 @@ async function levelsOf(db: Database, skuId: string) {
   return rows.map((row) => ({ onHand: Number(row.on_hand), reserved: Number(row.reserved) }));
 }
 
+/**
+ * Opens `count` sessions and returns them to the pool idle, so the race does not depend on the
+ * server accepting 50 new connections at that moment (other suites share its max_connections).
+ */
+async function openSessions(db: Database, count: number): Promise<void> {
+  const clients: Array<{ release(): void }> = [];
+  const deadline = Date.now() + 60_000;
+  while (clients.length < count) {
+    try {
+      clients.push(await db.pool.connect());
+    } catch (error) {
+      if (!/too many clients/.test(String(error)) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  for (const client of clients) client.release();
+}
+
 describe('on PostgreSQL', () => {
   let t: TestHub;
   let wide: Database;
@@ -114,6 +132,7 @@ describe('on PostgreSQL', () => {
     await receive(t.hub.broker, sh, [{ skuId, quantity: 4 }]);
     await receive(t.hub.broker, gz, [{ skuId, quantity: 6 }]);
     // First everyone asks for one: exactly 10 granted.
+    await openSessions(wide, BUYERS);
     const ones = await race(
       Array.from(
         { length: BUYERS },
@@ -142,6 +161,7 @@ describe('on PostgreSQL', () => {
     // is granted is exactly what is reserved, never more than is on hand.
     await receive(t.hub.broker, sh, [{ skuId, quantity: 3 }]);
     await receive(t.hub.broker, gz, [{ skuId, quantity: 7 }]);
+    await openSessions(wide, BUYERS);
     const mixed = await race(
       Array.from(
         { length: BUYERS },
@@ -171,7 +191,7 @@ describe('on PostgreSQL', () => {
       expect(line.available).toBeLessThan(line.requested);
     }
     expect(await ledgerMismatches(wide)).toEqual([]);
-  });
+  }, 150_000);
 
   it('the staff availability agrees', async () => {
     const { items } = (await t.hub.broker.call('inventory.stock.levels', { limit: 50 }, asStaff())) as Any;

@@ -188,17 +188,15 @@ export async function reserve(
       return answerOf(existing);
     }
     const skuIds = request.lines.map((l) => l.skuId);
+    // The company's preferred warehouse rides along with the locked rows (one round trip less).
     const { rows: stock } = await tx.query(
-      `SELECT s.sku_id, s.warehouse_id, s.on_hand, s.reserved, w.code, w.priority
+      `SELECT s.sku_id, s.warehouse_id, s.on_hand, s.reserved, w.code, w.priority,
+              (SELECT p.warehouse_id FROM inventory.company_preferences p WHERE p.company_id = $2) AS preferred
          FROM inventory.stock_levels s JOIN inventory.warehouses w ON w.id = s.warehouse_id
         WHERE s.sku_id = ANY($1::uuid[]) AND w.active
         ORDER BY s.sku_id, s.warehouse_id
           FOR UPDATE OF s`,
-      [skuIds],
-    );
-    const { rows: preference } = await tx.query(
-      'SELECT warehouse_id FROM inventory.company_preferences WHERE company_id = $1',
-      [companyId],
+      [skuIds, companyId],
     );
     const bySku = new Map<string, WarehouseStock[]>();
     for (const row of stock) {
@@ -211,7 +209,7 @@ export async function reserve(
       });
       bySku.set(row.sku_id, list);
     }
-    const result = allocate(request.lines, bySku, preference[0]?.warehouse_id ?? null);
+    const result = allocate(request.lines, bySku, stock[0]?.preferred ?? null);
     if (!result.ok) {
       throw new UnprocessableRequest('insufficient-stock', 'Not enough stock for every line', {
         lines: result.shortages,

@@ -9,7 +9,7 @@
  * deadlock one another.
  */
 import type { RequestOrigin } from '../platform/auth/auth-context.ts';
-import type { Queryable, Transaction } from '../platform/database/database.ts';
+import type { Transaction } from '../platform/database/database.ts';
 import { evaluateThresholds } from './low-stock.ts';
 
 export const MOVEMENT_KINDS = [
@@ -151,20 +151,26 @@ export async function applyMovements(
   );
   const levels: StockLevelRow[] = [];
   let pending = deltas;
+  let watched = false;
   // A row another transaction creates between our read and our insert is updated on a second pass.
   for (let pass = 0; pending.length && pass < 3; pass++) {
-    const done = await addDeltas(tx, pending, pass > 0 || !options.locked);
-    levels.push(...done);
-    const seen = new Set(done.map((l) => levelKey(l.skuId, l.warehouseId)));
+    const done = await addDeltas(tx, pending, {
+      lock: pass > 0 || !options.locked,
+      ...(pass === 0 ? { ledger: { movements, actor } } : {}),
+    });
+    watched ||= done.watched;
+    levels.push(...done.levels);
+    const seen = new Set(done.levels.map((l) => levelKey(l.skuId, l.warehouseId)));
     pending = pending.filter((d) => !seen.has(levelKey(d.skuId, d.warehouseId)));
   }
   if (pending.length) throw new Error('Stock levels kept changing under a movement; try again');
-  await insertMovements(tx, movements, actor);
-  await evaluateThresholds(
-    tx,
-    deltas.map((d) => d.skuId),
-    origin,
-  );
+  if (watched) {
+    await evaluateThresholds(
+      tx,
+      deltas.map((d) => d.skuId),
+      origin,
+    );
+  }
   return levels;
 }
 
@@ -178,14 +184,18 @@ type Delta = { skuId: string; warehouseId: string; onHand: number; reserved: num
  * inserted in that order too. Answers the rows written (a row someone else inserted meanwhile is
  * missing from it).
  */
-async function addDeltas(tx: Transaction, deltas: readonly Delta[], lock: boolean): Promise<StockLevelRow[]> {
-  const values = [
+async function addDeltas(
+  tx: Transaction,
+  deltas: readonly Delta[],
+  options: { lock: boolean; ledger?: { movements: readonly Movement[]; actor: Actor } },
+): Promise<{ levels: StockLevelRow[]; watched: boolean }> {
+  const values: unknown[] = [
     deltas.map((d) => d.skuId),
     deltas.map((d) => d.warehouseId),
     deltas.map((d) => d.onHand),
     deltas.map((d) => d.reserved),
   ];
-  if (lock) {
+  if (options.lock) {
     await tx.query(
       `SELECT 1 FROM inventory.stock_levels
         WHERE (sku_id, warehouse_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
@@ -193,6 +203,33 @@ async function addDeltas(tx: Transaction, deltas: readonly Delta[], lock: boolea
       values.slice(0, 2),
     );
   }
+  // The ledger rows go in the same statement (one round trip less on every change).
+  let ledger = '';
+  const movements = options.ledger?.movements;
+  if (movements) {
+    values.push(
+      movements.map((m) => m.skuId),
+      movements.map((m) => m.warehouseId),
+      movements.map((m) => m.kind),
+      movements.map((m) => m.quantity),
+      movements.map((m) => m.onHandDelta),
+      movements.map((m) => m.reservedDelta),
+      movements.map((m) => m.reference ?? null),
+      movements.map((m) => m.reason ?? null),
+      movements.map((m) => m.transferId ?? null),
+      options.ledger!.actor.kind,
+      options.ledger!.actor.id,
+    );
+    ledger = `, ledger AS (
+       INSERT INTO inventory.movements
+         (sku_id, warehouse_id, kind, quantity, on_hand_delta, reserved_delta, reference, reason, transfer_id, actor_kind, actor_id)
+       SELECT sku, wh, kind, qty, d_on_hand, d_reserved, ref, reason, transfer, $14, $15
+         FROM unnest($5::uuid[], $6::uuid[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::uuid[])
+              WITH ORDINALITY AS m(sku, wh, kind, qty, d_on_hand, d_reserved, ref, reason, transfer, n)
+        ORDER BY n
+     )`;
+  }
+  // `watched`: whether any threshold watches these SKUs, so the common case skips that check.
   const { rows } = await tx.query(
     `WITH d AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS d(sku, wh, d_on_hand, d_reserved)
@@ -208,35 +245,12 @@ async function addDeltas(tx: Transaction, deltas: readonly Delta[], lock: boolea
         ORDER BY sku, wh
        ON CONFLICT (sku_id, warehouse_id) DO NOTHING
        RETURNING sku_id, warehouse_id, on_hand, reserved, updated_at
-     )
-     SELECT * FROM updated UNION ALL SELECT * FROM inserted`,
+     )${ledger}
+     SELECT l.*, EXISTS (SELECT 1 FROM inventory.thresholds t WHERE t.sku_id = ANY($1::uuid[])) AS watched
+       FROM (SELECT * FROM updated UNION ALL SELECT * FROM inserted) l`,
     values,
   );
-  return rows.map(toLevel);
-}
-
-async function insertMovements(tx: Queryable, movements: readonly Movement[], actor: Actor): Promise<void> {
-  await tx.query(
-    `INSERT INTO inventory.movements
-       (sku_id, warehouse_id, kind, quantity, on_hand_delta, reserved_delta, reference, reason, transfer_id, actor_kind, actor_id)
-     SELECT sku, wh, kind, qty, d_on_hand, d_reserved, ref, reason, transfer, $10, $11
-       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::uuid[])
-            WITH ORDINALITY AS m(sku, wh, kind, qty, d_on_hand, d_reserved, ref, reason, transfer, n)
-      ORDER BY n`,
-    [
-      movements.map((m) => m.skuId),
-      movements.map((m) => m.warehouseId),
-      movements.map((m) => m.kind),
-      movements.map((m) => m.quantity),
-      movements.map((m) => m.onHandDelta),
-      movements.map((m) => m.reservedDelta),
-      movements.map((m) => m.reference ?? null),
-      movements.map((m) => m.reason ?? null),
-      movements.map((m) => m.transferId ?? null),
-      actor.kind,
-      actor.id,
-    ],
-  );
+  return { levels: rows.map(toLevel), watched: rows.some((row) => row.watched) };
 }
 
 function compare(a: string, b: string): number {
