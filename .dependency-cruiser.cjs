@@ -52,10 +52,23 @@ module.exports = {
       comment:
         'A domain never imports another domain (nor the gateway, workflows, CLI or connectors): it calls ' +
         'their actions or reacts to their events. It may import core/platform/, schemas/ and its own folder.',
-      from: { path: `^core/((?!${CORE_NON_DOMAINS}/)[^/]+)/` },
+      from: { path: `^core/((?!${CORE_NON_DOMAINS}/)[^/]+)/`, pathNot: ['[.]test[.]ts$', '(^|/)testing/'] },
       to: {
         path: '^(?:core|connectors|flows|mappings|admin-ui)/',
         pathNot: ['^core/$1/', '^core/platform/'],
+      },
+    },
+    {
+      name: 'domain-tests-use-only-test-kits',
+      severity: 'error',
+      comment:
+        "A domain's tests and test kit may build their world with another domain's test kit " +
+        '(`core/<domain>/testing/`, which seeds through actions and HTTP), never with its code. ' +
+        'Tests that compose processes or the whole hub live directly in core/.',
+      from: { path: `^core/((?!${CORE_NON_DOMAINS}/)[^/]+)/.*(?:[.]test[.]ts$|/testing/)` },
+      to: {
+        path: '^(?:core|connectors|flows|mappings|admin-ui)/',
+        pathNot: ['^core/$1/', '^core/platform/', `^core/(?!${CORE_NON_DOMAINS}/)[^/]+/testing/`],
       },
     },
     {

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { parse as parseContentDisposition } from 'content-disposition';
-import { seedDemoAccounts } from '../../accounts/demo-data.ts';
-import { migrate, selectModules } from '../../hub.ts';
-import { freePort, type HubProcess, spawnHub } from '../../platform/testing/hub-process.ts';
+import { seedDemoAccounts } from './accounts/demo-data.ts';
+import { seedDemoCatalog } from './catalog/demo-data.ts';
+import { readPdf, readXlsx } from './catalog/export/testing/read-export.ts';
+import { migrate, selectModules } from './hub.ts';
+import { freePort, type HubProcess, spawnHub } from './platform/testing/hub-process.ts';
 import {
   createTestDatabase,
   type TestDatabase,
   testServers,
   uniqueName,
-} from '../../platform/testing/test-servers.ts';
-import { waitFor } from '../../platform/testing/wait-for.ts';
-import { seedDemoCatalog } from '../demo-data.ts';
-import { readPdf, readXlsx } from './testing/read-export.ts';
+} from './platform/testing/test-servers.ts';
+import { waitFor } from './platform/testing/wait-for.ts';
 
 /**
  * The export across the NATS mesh: the edge process runs only the gateway, the core process the

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { http, type TestHub } from '../platform/testing/start-test-hub.ts';
 import { waitFor } from '../platform/testing/wait-for.ts';
-import { asStaff, buildWorld, cny, startOrdersHub, type World } from '../workflows/testing/orders-hub.ts';
+import { asStaff, buildWorld, cny, startOrdersHub, type World } from './testing/orders-hub.ts';
 
 /**
  * An accepted quote becomes an order at its locked prices, through the real orders saga
