@@ -27,6 +27,7 @@ import { benchCatalogImport, importFiguresTable } from './catalog-import.bench.t
 import { benchCatalogSearch, searchFiguresTable } from './catalog-search.bench.ts';
 import { benchCredit } from './credit.bench.ts';
 import { benchInventory } from './inventory.bench.ts';
+import { benchOrders } from './orders.bench.ts';
 import { benchPermissionCheck } from './permission-check.bench.ts';
 import { benchPricing } from './pricing.bench.ts';
 
@@ -278,6 +279,8 @@ const credit = await benchCredit();
 
 const inventory = await benchInventory();
 
+const orders = await benchOrders();
+
 const catalogImport = await benchCatalogImport();
 
 const catalogSearch = await benchCatalogSearch();
@@ -295,6 +298,7 @@ process.stdout.write(
     `Carts (one request at a time through the carts actions: every answer is the cart repriced)\n\n${table(carts.map((f) => ({ ...f, errors: 0 })))}\n\n` +
     `Credit for orders on account (hold → capture → invoice per order, 32 callers)\n\n${table(credit.map((f) => ({ ...f, errors: 0 })))}\n\n` +
     `Inventory reservations through inventory.internal.reserve / release (32 callers; the hot SKU is one contended row)\n\n${table(inventory)}\n\n` +
+    `Orders through the whole checkout saga (workflows.placeOrder in-process, no HTTP; 10 lines, credit, no approval; target > 200 orders/s)\n\n${table(orders)}\n\n` +
     `Catalog import into a fresh PostgreSQL database (target > 5,000 rows/s, memory flat in the file's size)\n\n${importFiguresTable(catalogImport)}\n\n` +
     `Catalog search, one search at a time (target p95 < 150 ms on PostgreSQL for broad queries and browsing)\n\n${searchFiguresTable(catalogSearch)}\n`,
 );
