@@ -445,6 +445,10 @@ function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
     // A list of B's own: names nothing of another tenant.
     createProductList: [],
     getProductList: [{ method: 'GET', path: `/api/catalog/lists/${target.listId}`, expect: 'not-found' }],
+    exportProductList: [
+      { method: 'GET', path: `/api/catalog/lists/${target.listId}/export?format=xlsx`, expect: 'not-found' },
+      { method: 'GET', path: `/api/catalog/lists/${target.listId}/export?format=pdf`, expect: 'not-found' },
+    ],
     renameProductList: [
       {
         method: 'PATCH',
