@@ -423,6 +423,57 @@ describe('staff movements and low stock', () => {
     expect(lowNow.items.map((i: Any) => i.id)).toContain(threshold.id);
   });
 
+  it('an inactive warehouse is neither reserved from nor shown; staff release a reservation by hand', async () => {
+    const nut = sku.get('INV-NUT')!;
+    await receive(t.hub.broker, bj, [{ skuId: nut, quantity: 3 }]);
+    await call('inventory.warehouses.update', { id: gz, active: false }, asStaff());
+    try {
+      // GZ holds 2 nuts but is inactive: only BJ's 3 count, for reservations and for buyers.
+      const view = await call('inventory.availability', { skuIds: [nut] }, asBuyer(acme));
+      expect(view.items).toEqual([{ skuId: nut, inStock: true, available: 3, warehouses: [] }]);
+      const short = await refusal(
+        call(
+          'inventory.internal.reserve',
+          { reference: `order:${randomUUID()}`, companyId: acme, lines: [{ skuId: nut, quantity: 4 }] },
+          asBuyer(acme),
+        ),
+      );
+      expect(short.data.lines).toEqual([{ skuId: nut, requested: 4, available: 3 }]);
+      const reference = `order:${randomUUID()}`;
+      const { reservationId, allocations } = await call(
+        'inventory.internal.reserve',
+        { reference, companyId: acme, lines: [{ skuId: nut, quantity: 3 }] },
+        asBuyer(acme),
+      );
+      expect(allocations).toEqual([{ skuId: nut, warehouseId: bj, quantity: 3 }]);
+      const released = await call(
+        'inventory.reservations.release',
+        { id: reservationId, reason: 'order cancelled in the ERP' },
+        asStaff(),
+      );
+      expect(released).toMatchObject({ status: 'released', lines: [{ released: 3, open: 0 }] });
+      expect((await call('inventory.reservations.get', { id: reservationId }, asStaff())).status).toBe(
+        'released',
+      );
+      const { rows } = await t.hub.platform.db.query(
+        "SELECT details FROM platform.audit_log WHERE action = 'stock_reservation.released' AND entity_id = $1",
+        [reservationId],
+      );
+      expect(rows[0]!.details).toMatchObject({ reference, reason: 'order cancelled in the ERP' });
+      const movements = await call(
+        'inventory.stock.movements',
+        { reference, kind: 'release', limit: 5 },
+        asStaff(),
+      );
+      expect(movements.items[0]).toMatchObject({
+        reason: 'order cancelled in the ERP',
+        actor: { kind: 'staff' },
+      });
+    } finally {
+      await call('inventory.warehouses.update', { id: gz, active: true }, asStaff());
+    }
+  });
+
   it('refuses staff changes without inventory.manage, and buyers entirely', async () => {
     const reader = asStaff(['inventory.read']);
     expect(
@@ -476,9 +527,11 @@ describe('the books', () => {
       'stock.adjusted',
       'stock.received',
       'stock.transferred',
+      'stock_reservation.released',
       'stock_threshold.created',
       'warehouse.created',
       'warehouse.deleted',
+      'warehouse.updated',
     ]);
   });
 });
