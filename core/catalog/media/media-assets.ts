@@ -303,9 +303,9 @@ export async function updateAsset(
   if (changes.kind && changes.kind !== before.kind) {
     const rule = KIND_RULES[changes.kind];
     if (!kindTakesType(changes.kind, before.mediaType)) {
-      errors.push({ pointer: '/kind', detail: `a ${changes.kind} cannot be ${before.mediaType}` });
+      errors.push({ pointer: '/kind', detail: `kind ${changes.kind} does not take ${before.mediaType}` });
     } else if (before.size > rule.maxBytes) {
-      errors.push({ pointer: '/kind', detail: `a ${changes.kind} is at most ${rule.maxBytes} bytes` });
+      errors.push({ pointer: '/kind', detail: `kind ${changes.kind} takes at most ${rule.maxBytes} bytes` });
     }
     const { rows } = await db.query('SELECT DISTINCT role FROM catalog.product_media WHERE asset_id = $1', [
       id,
@@ -314,7 +314,7 @@ export async function updateAsset(
     if (misfit)
       errors.push({
         pointer: '/kind',
-        detail: `the asset is attached as ${misfit}, which a ${changes.kind} cannot be`,
+        detail: `the asset is attached as ${misfit}, which kind ${changes.kind} cannot fill`,
       });
   }
   if (errors.length) throw new ValidationFailed(errors, 'The change does not fit the asset');

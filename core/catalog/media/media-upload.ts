@@ -10,10 +10,10 @@ import {
 } from './media-formats.ts';
 
 /**
- * How much of a refused body is still read (and dropped) so that the client, which is usually
- * still sending, gets to read the answer: a server that closes a connection with unread bytes
- * makes the peer's TCP stack reset it, and the client sees ECONNRESET instead of the 413/422.
- * Past this the connection is cut.
+ * How much of a refused body is still read (and dropped) before answering, so that the client,
+ * which is usually still sending, gets to read the answer: a connection closed with unread bytes
+ * is reset by TCP, and the client sees ECONNRESET instead of the 413/422. Past this the
+ * connection is cut.
  */
 const DRAIN_BYTES = 64 * 1024 * 1024;
 
@@ -53,21 +53,23 @@ export class UploadBody {
   }
 
   /**
-   * Reads and drops what is left of a refused body in the background (at most `DRAIN_BYTES`,
-   * then the connection is cut), so the client reads the refusal.
+   * Reads and drops what is left of a refused body (at most `DRAIN_BYTES`; past that the
+   * connection is cut), resolving once it is gone: answered only then, the client reads the
+   * refusal instead of a connection reset under it while it is still sending.
    */
-  discard(): void {
-    const drain = async () => {
-      let dropped = 0;
+  async discard(): Promise<void> {
+    let dropped = 0;
+    try {
       while (!this.#done && dropped <= DRAIN_BYTES) {
         const next = await this.#chunks.next();
         if (next.done) this.#done = true;
         else dropped += next.value.length;
       }
-      if (!this.#done) this.#stream.destroy();
-    };
-    // A body that fails while being dropped (over the route's bound, client gone) needs nothing more.
-    drain().catch(() => {});
+    } catch {
+      // A body that fails while being dropped (over the route's bound, client gone) needs nothing more.
+      return;
+    }
+    if (!this.#done) this.#stream.destroy();
   }
 }
 

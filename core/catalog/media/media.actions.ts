@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { Context } from 'moleculer';
+import type { ActionSchema, Context } from 'moleculer';
 import { schemaRef } from '../../../schemas/index.ts';
 import { type AuthContext, type HubMeta, originOf } from '../../platform/auth/auth-context.ts';
 import type { Transaction } from '../../platform/database/database.ts';
@@ -81,6 +81,18 @@ interface ListQuery {
   categoryId?: string;
 }
 
+/**
+ * An upload action lasts as long as the body takes to arrive: the broker's 30 s request timeout
+ * would cut a 500 MB video on an ordinary link (and answer 504 while the client is still sending).
+ * 30 minutes takes the largest file (1 GB) at 0.6 MB/s.
+ */
+const UPLOAD_TIMEOUT_MS = 30 * 60_000;
+
+/** Moleculer's timeout middleware honours an action's own `timeout`, though its types omit it. */
+function uploadAction(action: ActionSchema): ActionSchema {
+  return Object.assign(action, { timeout: UPLOAD_TIMEOUT_MS });
+}
+
 /** The download centre lists every kind but images unless kinds are asked for. */
 const DOCUMENT_KINDS = MEDIA_KINDS.filter((kind) => kind !== 'image');
 
@@ -113,9 +125,12 @@ export function mediaArea({ platform }: CatalogContext): CatalogArea {
   const { db } = platform;
   const log = platform.logger?.child({ area: 'catalog-media' });
 
-  /** Bytes no record points to any more: removed after commit; a failure only leaves an orphan. */
-  function discard(key: string, ctx: Context) {
-    platform.storage
+  /**
+   * Removes bytes no record points to any more (after commit, before answering, so the answer
+   * tells the store's state); a failure only leaves an orphan object and is logged.
+   */
+  async function discard(key: string, ctx: Context): Promise<void> {
+    await platform.storage
       .delete(key)
       .catch((error) =>
         log?.warn({ err: error, key, requestId: originOf(ctx).requestId }, 'media object not removed'),
@@ -177,7 +192,7 @@ export function mediaArea({ platform }: CatalogContext): CatalogArea {
       const { format, stored } = await storeUpload(platform.storage, key, body, upload.contentType, kind);
       return { format, stored, key, filename: upload.filename };
     } catch (error) {
-      body.discard();
+      await body.discard();
       throw error;
     }
   }
@@ -188,7 +203,7 @@ export function mediaArea({ platform }: CatalogContext): CatalogArea {
 
   return {
     actions: {
-      'media.upload': {
+      'media.upload': uploadAction({
         params: schemaRef('api/catalog/media-upload-query'),
         async handler(ctx: Context<UploadQuery>) {
           const params = ctx.params;
@@ -233,17 +248,17 @@ export function mediaArea({ platform }: CatalogContext): CatalogArea {
               return kept;
             });
           } catch (error) {
-            discard(key, ctx);
+            await discard(key, ctx);
             throw error;
           }
           if (!result.created) {
             // The same bytes are already an asset: answer it (200, not 201) and keep no second copy.
-            discard(key, ctx);
+            await discard(key, ctx);
             (ctx.meta as Record<string, unknown>).$statusCode = 200;
           }
           return publicAsset(result.asset);
         },
-      },
+      }),
 
       'media.list': {
         params: schemaRef('api/catalog/media-list-query'),
@@ -281,7 +296,7 @@ export function mediaArea({ platform }: CatalogContext): CatalogArea {
         },
       },
 
-      'media.replace': {
+      'media.replace': uploadAction({
         params: schemaRef('api/catalog/media-replace-query'),
         async handler(ctx: Context<{ id: string; versionLabel?: string }>) {
           let auth!: AuthContext;
@@ -321,14 +336,14 @@ export function mediaArea({ platform }: CatalogContext): CatalogArea {
               return replaced;
             });
           } catch (error) {
-            discard(key, ctx);
+            await discard(key, ctx);
             throw error;
           }
           // Downloads already streaming the old version may fail once its bytes are gone; new ones get the new.
-          discard(outcome.replaced ? outcome.before.storageKey : key, ctx);
+          await discard(outcome.replaced ? outcome.before.storageKey : key, ctx);
           return publicAsset(outcome.after);
         },
-      },
+      }),
 
       'media.delete': {
         params: schemaRef('api/catalog/media-delete-query'),
@@ -345,7 +360,7 @@ export function mediaArea({ platform }: CatalogContext): CatalogArea {
             });
             return deleted;
           });
-          discard(asset.storageKey, ctx);
+          await discard(asset.storageKey, ctx);
           return { id: asset.id, deleted: true, detachedFrom };
         },
       },

@@ -59,7 +59,10 @@ export async function setProductMedia(
     const fits = kind !== undefined && roleFits(item.role, kind);
     if (!kind) errors.push({ pointer: `${pointerBase}/${index}/assetId`, detail: 'is not a media asset' });
     else if (!fits) {
-      errors.push({ pointer: `${pointerBase}/${index}/role`, detail: `a ${kind} cannot be a ${item.role}` });
+      errors.push({
+        pointer: `${pointerBase}/${index}/role`,
+        detail: `kind ${kind} cannot be attached as ${item.role}`,
+      });
     }
     if (seen.has(item.assetId)) {
       errors.push({ pointer: `${pointerBase}/${index}/assetId`, detail: 'is attached once only' });
@@ -97,7 +100,9 @@ export async function attachMedia(
   const kind = rows[0]?.kind as MediaKind | undefined;
   if (!kind) throw new ValidationFailed([{ pointer: '/assetId', detail: 'is not a media asset' }]);
   if (!roleFits(attachment.role, kind)) {
-    throw new ValidationFailed([{ pointer: '/role', detail: `a ${kind} cannot be a ${attachment.role}` }]);
+    throw new ValidationFailed([
+      { pointer: '/role', detail: `kind ${kind} cannot be attached as ${attachment.role}` },
+    ]);
   }
   const items = (await attachmentsOf(db, productId))
     .filter((item) => item.assetId !== attachment.assetId)
