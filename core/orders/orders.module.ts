@@ -5,10 +5,16 @@ import type { Platform } from '../platform/platform.ts';
 import { internalArea } from './internal.actions.ts';
 import { ordersArea } from './orders.actions.ts';
 import type { OrdersArea, OrdersContext } from './orders-area.ts';
+import { reorderArea } from './reorder.actions.ts';
 import { shipmentsArea } from './shipments.actions.ts';
 
 /** The parts of the orders service, each in its own file with its actions and routes. */
-const AREAS: Array<(context: OrdersContext) => OrdersArea> = [ordersArea, shipmentsArea, internalArea];
+const AREAS: Array<(context: OrdersContext) => OrdersArea> = [
+  ordersArea,
+  shipmentsArea,
+  reorderArea,
+  internalArea,
+];
 
 // Routes are data: built once from a throwaway context (no I/O happens at build time).
 const ROUTES = AREAS.flatMap((area) => area({ platform: {} as Platform }).routes);

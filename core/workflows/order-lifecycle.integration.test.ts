@@ -292,3 +292,43 @@ describe('tenant isolation', () => {
     expect(list.items).toEqual([]);
   });
 });
+
+describe('ordering again', () => {
+  it('reports each line’s changes (new price, not enough stock) and fills a new cart with the orderable lines', async () => {
+    const order = await placeAs(world.buyer, [
+      { skuId: a, quantity: 2 },
+      { skuId: b, quantity: 4 },
+    ]);
+    // Since then: A's price went up, and B's stock is nearly gone.
+    const { rows } = await test.hub.platform.db.query(
+      `SELECT l.id FROM pricing.price_lists l JOIN pricing.price_list_assignments a ON a.price_list_id = l.id WHERE a.level = 'default' LIMIT 1`,
+    );
+    await http(test.baseUrl, 'POST', `/api/staff/pricing/price-lists/${rows[0]!.id}/prices`, {
+      token: world.staff,
+      body: { prices: [{ skuCode: 'LC-A', tiers: [{ minQty: 1, amountMinor: '5500' }] }] },
+    });
+    const left = (await available(world.broker, [b])).get(b)!;
+    await world.broker.call(
+      'inventory.internal.reserve',
+      {
+        reference: `test:${randomUUID()}`,
+        companyId: world.companyId,
+        lines: [{ skuId: b, quantity: left - 1 }],
+      },
+      { meta: { auth: { kind: 'system', principalId: randomUUID(), companyId: null, permissions: [] } } },
+    );
+    const preview = await http(test.baseUrl, 'POST', `/api/orders/${order.id}/reorder`, {
+      token: world.buyer,
+      body: { createCart: true },
+    });
+    expect(preview.status).toBe(200);
+    assertMatchesSchema('api/orders/reorder-response', preview.body);
+    expect(preview.body.lines[0]).toMatchObject({
+      change: 'price_changed',
+      previousUnitPrice: { amountMinor: '5000' },
+      currentUnitPrice: { amountMinor: '5500' },
+    });
+    expect(preview.body.lines[1]).toMatchObject({ change: 'insufficient_stock', available: 1 });
+    expect(preview.body.cartId).toEqual(expect.any(String));
+  });
+});

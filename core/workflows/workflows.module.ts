@@ -18,9 +18,19 @@ export interface WorkflowsOptions {
   leaseMs?: number;
 }
 
-/** Event handlers act as the system: a trusted caller without a company. */
+/**
+ * Event handlers act as the system: a trusted caller without a company. Its principal is a fixed
+ * uuid because domains record the caller's id in uuid columns (inventory movements, credit ledger).
+ */
 const SYSTEM: { meta: { auth: AuthContext } } = {
-  meta: { auth: { kind: 'system', principalId: 'workflows', companyId: null, permissions: [] } },
+  meta: {
+    auth: {
+      kind: 'system',
+      principalId: '00000000-0000-4000-8000-00000000f10a',
+      companyId: null,
+      permissions: [],
+    },
+  },
 };
 
 const ORDER_REFERENCE = /^order:([0-9a-f-]{36})$/;
