@@ -12,16 +12,15 @@ import { http } from './platform/testing/start-test-hub.ts';
 const dataDir = mkdtempSync(path.join(tmpdir(), 'hub-embedded-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-test('starts in under 15 s, loads the demo data, serves the API, and keeps its data across a restart', async () => {
+test('starts, loads the demo data, serves the API, and keeps its data across a restart', async () => {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env = { HUB_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
 
-  // `Hub ready in N ms` is start to ready (a fresh PGlite, every migration); the demo seed (users
-  // hashed with argon2, a catalog) runs after that and is not part of it.
+  // Start-up time is measured by `npm run bench` (cold and warm), not timed here: a busy CI machine
+  // may take several times longer. The bounds below only catch a hang.
   const first = spawnHub(['start', '--demo'], env);
-  const [, readyMs] = await first.waitFor(/Hub ready in (\d+) ms/, 60_000);
-  expect(Number(readyMs)).toBeLessThan(15_000);
+  await first.waitFor(/Hub ready in \d+ ms/, 120_000);
 
   const ready = await http(baseUrl, 'GET', '/health/ready');
   expect(ready.body).toMatchObject({
@@ -41,10 +40,8 @@ test('starts in under 15 s, loads the demo data, serves the API, and keeps its d
   expect(await first.stop()).toBe(0);
 
   // A restart on existing data, timed from outside the process: node, PGlite, migrations, services.
-  const restarted = Date.now();
   const second = spawnHub(['start'], env);
-  await second.waitFor(/Hub ready in \d+ ms/, 30_000);
-  expect(Date.now() - restarted).toBeLessThan(15_000);
+  await second.waitFor(/Hub ready in \d+ ms/, 90_000);
   try {
     const buyer = await http(baseUrl, 'POST', '/api/auth/login', { body: DEMO_BUYER });
     expect(buyer.status).toBe(200);
@@ -54,4 +51,4 @@ test('starts in under 15 s, loads the demo data, serves the API, and keeps its d
   } finally {
     expect(await second.stop()).toBe(0);
   }
-}, 90_000);
+}, 300_000);
