@@ -134,6 +134,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ATTRIBUTE_KEY = /^[a-z][a-z0-9_]{0,63}$/;
 const NUMERIC_KEY = /^-?\d{1,19}(\.\d+)?(e[-+]?\d+)?$|^-?Infinity$|^NaN$/i;
 const PRICE_KEY = '$price';
+/** Memory for one search's candidates and counts (100,000 candidates take about 20 MB). */
+const SEARCH_WORK_MEM = '32MB';
 /** Trigram similarity a model number needs to count as a typo of the query's code. */
 const FUZZY_SIMILARITY = 0.45;
 
@@ -373,10 +375,11 @@ function textMatch(parsed: ParsedQuery, p: Params): TextMatch {
 
 /**
  * The facets, from `cnt(facet, value, n)`: the counts of the search as (facet, value) pairs —
- * '' the total, 'brand', 'child' (child categories), 'stock', 'price' (a price), 'value' (a
- * search_facet_values id), 'pair' (a facet_pairs element: two neighbouring numbers of one product
- * and attribute, which a bucket holding both must count once). The live search and the kept
- * counts both answer in this shape, so both shape facets with this same SQL.
+ * '' the total, 'brand', 'child' (child categories), 'stock', 'price' (a price), 'value' (an
+ * attribute value: key U+001F '#' number or '=' text), 'pair' (two neighbouring numbers of one
+ * product and attribute, key U+001F lower U+001F higher, which a bucket holding both must count
+ * once). The live search and the kept counts both answer in this shape, so both shape facets with
+ * this same SQL.
  */
 function facetSql(p: Params): { ctes: string; columns: string } {
   const priceKey = p.add(PRICE_KEY, 'text');
@@ -393,35 +396,37 @@ function facetSql(p: Params): { ctes: string; columns: string } {
           ELSE s.lo + (s.hi - s.lo) * ${bucketOf(v)} / ${buckets} END`;
   const ctes = `
 fv AS (
-  SELECT c.n, v.attribute_key AS key, v.num_value, v.text_value, f.type, f.unit
-    FROM cnt c
-    JOIN catalog.search_facet_values v ON v.id = c.value::int
-    JOIN catalog.search_facet_attributes f ON f.attribute_key = v.attribute_key AND f.filterable
-   WHERE c.facet = 'value'
+  SELECT c.n, split_part(c.value, E'\\x1f', 1) AS key, substr(c.value, strpos(c.value, E'\\x1f') + 1) AS v
+    FROM cnt c WHERE c.facet = 'value'
 ),
 nv AS (
-  SELECT key, unit, num_value AS num, n FROM fv WHERE num_value IS NOT NULL
+  SELECT fv.key, substr(fv.v, 2)::numeric AS num, fv.n FROM fv
+   WHERE left(fv.v, 1) = '#'
+     AND fv.key IN (SELECT f.attribute_key FROM catalog.search_facet_attributes f WHERE f.filterable)
   UNION ALL
-  SELECT ${priceKey}, NULL, c.value::numeric, c.n FROM cnt c WHERE c.facet = 'price'
+  SELECT ${priceKey}, c.value::numeric, c.n FROM cnt c WHERE c.facet = 'price'
+),
+tv AS (
+  SELECT fv.key, substr(fv.v, 2) AS text_value, fv.n FROM fv
+   WHERE left(fv.v, 1) = '='
+     AND fv.key IN (SELECT f.attribute_key FROM catalog.search_facet_attributes f WHERE f.filterable)
 ),
 keys AS (
-  SELECT key FROM (SELECT key, sum(n) AS n FROM fv GROUP BY key
-                   UNION ALL SELECT ${priceKey}, sum(n) FROM cnt WHERE facet = 'price' HAVING count(*) > 0) k
+  SELECT key FROM (SELECT key, sum(n) AS n FROM (SELECT key, n FROM nv UNION ALL SELECT key, n FROM tv) a
+                    GROUP BY key) k
    ORDER BY (key = ${priceKey}) DESC, n DESC, key LIMIT ${facetAttributes}
 ),
 pairs AS (
-  SELECT a.attribute_key AS key, a.num_value AS lo, b.num_value AS hi, c.n
-    FROM cnt c
-    JOIN catalog.search_facet_values a ON a.id = (c.value::bigint >> 32)::int
-    JOIN catalog.search_facet_values b ON b.id = (c.value::bigint & 4294967295)::int
-   WHERE c.facet = 'pair'
+  SELECT split_part(c.value, E'\\x1f', 1) AS key, split_part(c.value, E'\\x1f', 2)::numeric AS lo,
+         split_part(c.value, E'\\x1f', 3)::numeric AS hi, c.n
+    FROM cnt c WHERE c.facet = 'pair'
 ),
 num_stats AS (
-  SELECT s.key, s.unit, s.lo, s.hi, s.distinct_values,
+  SELECT s.key, f.unit, s.lo, s.hi, s.distinct_values,
          (s.n - COALESCE((SELECT sum(pairs.n) FROM pairs WHERE pairs.key = s.key), 0))::int AS n
-    FROM (SELECT nv.key, min(nv.unit) AS unit, min(nv.num) AS lo, max(nv.num) AS hi,
-                 count(*)::int AS distinct_values, sum(nv.n) AS n
+    FROM (SELECT nv.key, min(nv.num) AS lo, max(nv.num) AS hi, count(*)::int AS distinct_values, sum(nv.n) AS n
             FROM nv JOIN keys USING (key) GROUP BY nv.key) s
+    LEFT JOIN catalog.search_facet_attributes f ON f.attribute_key = s.key
 )`;
   const columns = `
   (SELECT COALESCE(json_agg(json_build_object('id', b.id, 'name', nm.name, 'count', b.n)
@@ -434,16 +439,16 @@ num_stats AS (
      FROM (SELECT c.value::uuid AS id, c.n FROM cnt c WHERE c.facet = 'child'
             ORDER BY c.n DESC, c.value::uuid LIMIT ${p.add(SEARCH_LIMITS.facetCategories, 'int')}) ch
      LEFT JOIN catalog.search_facet_names nm ON nm.facet = 'category' AND nm.id = ch.id) AS categories,
-  (SELECT COALESCE(json_agg(json_build_object('key', t.key, 'type', t.type, 'value', t.text_value,
+  (SELECT COALESCE(json_agg(json_build_object('key', t.key, 'type', f.type, 'value', t.text_value,
                                               'labelZh', f.labels -> t.text_value ->> 'zh',
                                               'labelEn', f.labels -> t.text_value ->> 'en',
                                               'count', t.n, 'distinct', t.distinct_values)
                             ORDER BY t.key, t.n DESC, t.text_value), '[]')
-     FROM (SELECT fv.key, fv.type, fv.text_value, fv.n,
-                  row_number() OVER (PARTITION BY fv.key ORDER BY fv.n DESC, fv.text_value) AS r,
-                  count(*) OVER (PARTITION BY fv.key)::int AS distinct_values
-             FROM fv JOIN keys USING (key) WHERE fv.text_value IS NOT NULL) t
-     LEFT JOIN catalog.search_facet_attributes f ON f.attribute_key = t.key
+     FROM (SELECT tv.key, tv.text_value, tv.n,
+                  row_number() OVER (PARTITION BY tv.key ORDER BY tv.n DESC, tv.text_value) AS r,
+                  count(*) OVER (PARTITION BY tv.key)::int AS distinct_values
+             FROM tv JOIN keys USING (key)) t
+     JOIN catalog.search_facet_attributes f ON f.attribute_key = t.key
     WHERE t.r <= ${facetValues}) AS text_facets,
   (SELECT COALESCE(json_agg(json_build_object('key', f.attribute_key, 'nameZh', f.name_zh, 'nameEn', f.name_en)), '[]')
      FROM catalog.search_facet_attributes f JOIN keys ON keys.key = f.attribute_key) AS facet_names,
@@ -624,10 +629,11 @@ SELECT
     sql = `
 WITH m AS MATERIALIZED (
   SELECT x.product_id, x.brand_id, x.child, x.in_stock, x.price_min_minor, x.facet_values, x.facet_pairs, x.g,
-         ${relevance && text ? 'CASE WHEN x.g = -1 THEN x.score END' : 'x.sort_key'} AS sort_key
+         -- (only the rows that can be listed need a sort key)
+         CASE WHEN x.g = -1 THEN ${relevance ? 'x.score' : sort.key.replaceAll('r.', 'x.')} END AS sort_key
     FROM (SELECT r.product_id, r.brand_id, r.category_path[${childIndex} + 1] AS child, r.in_stock,
-                 r.price_min_minor, r.facet_values, r.facet_pairs${text ? ', t.score' : ''},
-                 ${relevance ? 'NULL::float8' : sort.key} AS sort_key, ${g} AS g
+                 r.price_min_minor, r.created_at, r.facet_values, r.facet_pairs${text ? ', t.score' : ''},
+                 ${g} AS g
             FROM ${from} ${flagColumns}
            WHERE ${where.join('\n             AND ')}
           OFFSET 0) x
@@ -661,19 +667,17 @@ cnt AS (
     SELECT 'price', price_min_minor::text, n FROM scalars
      WHERE gs = 14 AND price_min_minor IS NOT NULL AND g IN (-1, ${indexOf('price')})
     UNION ALL
-    SELECT 'value', vals.v::text, vals.n FROM vals WHERE vals.g = -1
+    SELECT 'value', fv.attribute_key || E'\\x1f' || CASE WHEN fv.num_value IS NOT NULL
+                                                         THEN '#' || fv.num_value::text ELSE '=' || fv.text_value END,
+           vals.n
+      FROM vals JOIN catalog.search_facet_values fv ON fv.id = vals.v
+     WHERE vals.g = -1 OR vals.g = ${ownFlag('fv.attribute_key')}
     UNION ALL
-    SELECT 'pair', prs.x::text, prs.n FROM prs WHERE prs.g = -1${
-      attributeFlags.length
-        ? `
-    UNION ALL
-    SELECT 'value', vals.v::text, vals.n FROM vals JOIN catalog.search_facet_values fv ON fv.id = vals.v
-     WHERE vals.g >= 0 AND vals.g = ${ownFlag('fv.attribute_key')}
-    UNION ALL
-    SELECT 'pair', prs.x::text, prs.n FROM prs JOIN catalog.search_facet_values fv ON fv.id = (prs.x >> 32)::int
-     WHERE prs.g >= 0 AND prs.g = ${ownFlag('fv.attribute_key')}`
-        : ''
-    }
+    SELECT 'pair', a.attribute_key || E'\\x1f' || a.num_value::text || E'\\x1f' || b.num_value::text, prs.n
+      FROM prs
+      JOIN catalog.search_facet_values a ON a.id = (prs.x >> 32)::int
+      JOIN catalog.search_facet_values b ON b.id = (prs.x & 4294967295)::int
+     WHERE prs.g = -1 OR prs.g = ${ownFlag('a.attribute_key')}
   ) c GROUP BY facet, value
 ),${facets.ctes}
 SELECT
@@ -685,11 +689,15 @@ SELECT
   }
   const fuzzy = Boolean(text && n.parsed?.fuzzyCode);
   // One transaction per search: its settings stay local to it. JIT compilation costs more than
-  // these statements run; the trigram index prunes by pg_trgm.similarity_threshold, and at the
-  // bound search keeps anyway it returns a fraction of the candidates its 0.3 default would.
+  // these statements run; the matches and their counts stay in memory (the server's default
+  // work_mem spills a broad search's candidates to disk); the trigram index prunes by
+  // pg_trgm.similarity_threshold, and at the bound search keeps anyway it returns a fraction of
+  // the candidates its 0.3 default would.
   const run = async (tx: Queryable) => {
     await tx.query(
-      `SELECT set_config('jit', 'off', true)${fuzzy ? `, set_config('pg_trgm.similarity_threshold', $1, true)` : ''}`,
+      `SELECT set_config('jit', 'off', true), set_config('work_mem', '${SEARCH_WORK_MEM}', true)${
+        fuzzy ? `, set_config('pg_trgm.similarity_threshold', $1, true)` : ''
+      }`,
       fuzzy ? [String(FUZZY_SIMILARITY)] : [],
     );
     return (await tx.query<Row>(sql, p.values)).rows;
