@@ -63,6 +63,9 @@ const cases: Array<[string, SearchViewer, SearchRequest]> = [
   ['price ascending', guest, { q: '螺栓', sort: 'price_asc' }],
   ['price descending', guest, { q: '螺栓', sort: 'price_desc', limit: 2 }],
   ['newest', guest, { category: categories.fasteners.id, sort: 'newest', limit: 3 }],
+  ['browsing: kept counts', guest, {}],
+  ['browsing a category: kept counts, a shared catalog', buyerA, { category: categories.fasteners.id }],
+  ['browsing as staff, by price', { kind: 'staff' }, { sort: 'price_desc', limit: 4 }],
   ['zero results', guest, { q: '不存在的产品' }],
 ];
 
@@ -75,20 +78,26 @@ it.each(cases)('%s: PGlite answers as PostgreSQL does', async (name, viewer, req
   expect(onReal.total > 0).toBe(name !== 'zero results');
 });
 
-it('pages identically on both, following the cursors to the end', async () => {
-  const pagesOf = async (db: Database) => {
-    const pages: SearchResult[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await searchCatalog(db, buyerA, { q: 'M8', limit: 2, cursor });
-      pages.push(page);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return pages;
-  };
-  const [onLite, onReal] = await Promise.all([pagesOf(lite), pagesOf(real.db)]);
-  expect(onLite).toEqual(onReal);
-  expect(onLite.flatMap((page) => page.items.map((item) => item.productId))).toContain(
-    productIds.privateBolt,
-  );
-});
+it.each([
+  ['a search with words', { q: 'M8' }],
+  ['browsing', {}],
+] as Array<[string, SearchRequest]>)(
+  'pages %s identically on both, following the cursors to the end',
+  async (_name, request) => {
+    const pagesOf = async (db: Database) => {
+      const pages: SearchResult[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await searchCatalog(db, buyerA, { ...request, limit: 2, cursor });
+        pages.push(page);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return pages;
+    };
+    const [onLite, onReal] = await Promise.all([pagesOf(lite), pagesOf(real.db)]);
+    expect(onLite).toEqual(onReal);
+    expect(onLite.flatMap((page) => page.items.map((item) => item.productId))).toContain(
+      productIds.privateBolt,
+    );
+  },
+);
