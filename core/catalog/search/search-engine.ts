@@ -535,11 +535,14 @@ export async function searchCatalog(
       const bounds = [`v.attribute_key = ${key}`, 'v.num_value IS NOT NULL'];
       if (filter.min !== undefined) bounds.push(`v.num_value >= ${p.add(filter.min, 'numeric')}`);
       if (filter.max !== undefined) bounds.push(`v.num_value <= ${p.add(filter.max, 'numeric')}`);
-      // The ids in range can be many: a hashed subplan (built once) probed per value of the row.
+      // The ids in range can be many: a hashed subplan, built once, probed per value of the row
+      // (inside COALESCE the planner keeps it a subplan instead of joining the dictionary per
+      // value of every row).
       flags.push({
         dimension: `attr:${filter.key}`,
         sql: `EXISTS (SELECT 1 FROM unnest(r.facet_values) x(id)
-                       WHERE x.id IN (SELECT v.id FROM catalog.search_facet_values v WHERE ${bounds.join(' AND ')}))`,
+                       WHERE COALESCE(x.id IN (SELECT v.id FROM catalog.search_facet_values v
+                                                WHERE ${bounds.join(' AND ')}), FALSE))`,
       });
     }
   }
