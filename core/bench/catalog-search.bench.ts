@@ -8,8 +8,8 @@
  * Once on real PostgreSQL and once on the embedded PGlite.
  *
  * `BENCH_SEARCH_PRODUCTS` (default 100000), `BENCH_SEARCH_QUERIES` (timed filtered searches per
- * backend, default 300) and `BENCH_SEARCH_BROAD` (timed searches per broad shape and backend,
- * default 60) tune it. Run alone with `node_modules/.bin/node core/bench/catalog-search.bench.ts`.
+ * backend, default 200) and `BENCH_SEARCH_BROAD` (timed searches per broad shape and backend,
+ * default 40) tune it: about 3 minutes on an idle 2-core machine, most of it indexing. Run alone with `node_modules/.bin/node core/bench/catalog-search.bench.ts`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,9 +25,9 @@ import { platformMigrations } from '../platform/migrations.ts';
 import { createTestDatabase } from '../platform/testing/test-servers.ts';
 
 const PRODUCTS = Number(process.env.BENCH_SEARCH_PRODUCTS ?? 100_000);
-const QUERIES = Number(process.env.BENCH_SEARCH_QUERIES ?? 300);
+const QUERIES = Number(process.env.BENCH_SEARCH_QUERIES ?? 200);
 /** Timed searches per broad shape (broad query, category, browse) and backend. */
-const BROAD = Number(process.env.BENCH_SEARCH_BROAD ?? 60);
+const BROAD = Number(process.env.BENCH_SEARCH_BROAD ?? 40);
 const BATCH = 1_000;
 
 export interface SearchBenchFigures {
