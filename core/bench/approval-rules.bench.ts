@@ -18,6 +18,7 @@ import {
   purchaseFacts,
   type RequesterFacts,
 } from '../approvals/condition.ts';
+import { percentile } from './bench-kit.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const LINES = 200;
@@ -118,10 +119,6 @@ function rules(): CompiledRule<null>[] {
     matches: compileCondition(condition),
     extra: null,
   }));
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /** Times `run` back to back for `seconds` after a one-second warm-up. */

@@ -15,15 +15,12 @@
  * `node_modules/.bin/node core/bench/carts.bench.ts`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cart, CartIntakeResponse } from '../../schemas/generated/types.ts';
 import { type RunningHub, startHub } from '../hub.ts';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
 import { loadHubConfig } from '../platform/config/hub-config.ts';
-import { createTestDatabase } from '../platform/testing/test-servers.ts';
+import { onEachBackend, percentile } from './bench-kit.ts';
 
 const READS = Number(process.env.BENCH_CARTS_READS ?? 200);
 const ADDS = Math.max(20, Math.round(READS / 2));
@@ -47,10 +44,6 @@ type Meta = { meta: { auth: AuthContext } };
 const staff = (): Meta => ({
   meta: { auth: { kind: 'staff', principalId: randomUUID(), companyId: null, permissions: ['*'] } },
 });
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 const code = (g: number) => `CB-${String(g).padStart(6, '0')}`;
 
@@ -244,22 +237,7 @@ async function onHub(env: Record<string, string>, backend: string): Promise<Cart
 }
 
 export async function benchCarts(): Promise<CartsBenchFigures[]> {
-  const figures: CartsBenchFigures[] = [];
-  const database = await createTestDatabase();
-  try {
-    figures.push(...(await onHub({ DATABASE_URL: database.url }, 'PostgreSQL')));
-  } finally {
-    await database.drop();
-  }
-  if (EMBEDDED) {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'hub-bench-carts-'));
-    try {
-      figures.push(...(await onHub({ HUB_DATA_DIR: dataDir }, 'embedded PGlite')));
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  }
-  return figures;
+  return onEachBackend('carts', EMBEDDED, onHub);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

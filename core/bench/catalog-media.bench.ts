@@ -22,15 +22,12 @@ import { applyMigrations } from '../platform/database/migrations.ts';
 import { platformMigrations } from '../platform/migrations.ts';
 import { logInAs, startTestHub } from '../platform/testing/start-test-hub.ts';
 import { createTestDatabase } from '../platform/testing/test-servers.ts';
+import { percentile } from './bench-kit.ts';
 
 const ASSETS = Number(process.env.BENCH_MEDIA_ASSETS ?? 50_000);
 const PRODUCTS = Math.round(ASSETS * 0.4);
 const QUERIES = Number(process.env.BENCH_MEDIA_QUERIES ?? 200);
 const COMPANY = '00000000-0000-4000-8000-00000000c0de';
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function timed(name: string, call: (i: number) => Promise<unknown>) {
   for (let i = 0; i < 10; i++) await call(i);

@@ -23,6 +23,7 @@ import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.ts
 import { applyMigrations } from '../platform/database/migrations.ts';
 import { platformMigrations } from '../platform/migrations.ts';
 import { createTestDatabase } from '../platform/testing/test-servers.ts';
+import { percentile } from './bench-kit.ts';
 
 const PRODUCTS = Number(process.env.BENCH_SEARCH_PRODUCTS ?? 100_000);
 const QUERIES = Number(process.env.BENCH_SEARCH_QUERIES ?? 200);
@@ -376,10 +377,6 @@ function shapes(): Shape[] {
       count: BROAD,
     },
   ];
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function timeShape(db: Database, shape: Shape, backend: string): Promise<SearchBenchFigures> {

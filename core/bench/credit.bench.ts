@@ -11,14 +11,11 @@
  * `node_modules/.bin/node core/bench/credit.bench.ts`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningHub, startHub } from '../hub.ts';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
 import { loadHubConfig } from '../platform/config/hub-config.ts';
-import { createTestDatabase } from '../platform/testing/test-servers.ts';
+import { onEachBackend, percentile } from './bench-kit.ts';
 
 const ORDERS = Number(process.env.BENCH_CREDIT_ORDERS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CREDIT_CONCURRENCY ?? 32);
@@ -38,10 +35,6 @@ const staff = (): { meta: { auth: AuthContext } } => ({
 });
 
 const cny = (minor: number) => ({ amountMinor: String(minor), currency: 'CNY' });
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function company(hub: RunningHub): Promise<string> {
   const { id } = (await hub.broker.call(
@@ -117,22 +110,7 @@ async function onBackend(backend: string, env: Record<string, string>): Promise<
 }
 
 export async function benchCredit(): Promise<CreditBenchFigures[]> {
-  const database = await createTestDatabase();
-  const figures: CreditBenchFigures[] = [];
-  try {
-    figures.push(...(await onBackend('PostgreSQL', { DATABASE_URL: database.url })));
-  } finally {
-    await database.drop();
-  }
-  if (EMBEDDED) {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'hub-bench-credit-'));
-    try {
-      figures.push(...(await onBackend('embedded PGlite', { HUB_DATA_DIR: dataDir })));
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  }
-  return figures;
+  return onEachBackend('credit', EMBEDDED, (env, backend) => onBackend(backend, env));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -15,16 +15,13 @@
  * `node_modules/.bin/node core/bench/inventory.bench.ts`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningHub, startHub } from '../hub.ts';
 import { applyMovements, movement } from '../inventory/stock-ledger.ts';
 import { insertWarehouse, type Warehouse } from '../inventory/warehouses.ts';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
 import { loadHubConfig } from '../platform/config/hub-config.ts';
-import { createTestDatabase } from '../platform/testing/test-servers.ts';
+import { onEachBackend, percentile } from './bench-kit.ts';
 
 const SECONDS = Number(process.env.BENCH_INVENTORY_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_INVENTORY_CONCURRENCY ?? 32);
@@ -39,10 +36,6 @@ export interface InventoryBenchFigures {
   p99Ms: number;
   total: number;
   errors: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 const system = {
@@ -194,22 +187,7 @@ async function onHub(env: Record<string, string>, backend: string): Promise<Inve
 }
 
 export async function benchInventory(): Promise<InventoryBenchFigures[]> {
-  const figures: InventoryBenchFigures[] = [];
-  const database = await createTestDatabase();
-  try {
-    figures.push(...(await onHub({ DATABASE_URL: database.url }, 'PostgreSQL')));
-  } finally {
-    await database.drop();
-  }
-  if (EMBEDDED) {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'hub-bench-inventory-'));
-    try {
-      figures.push(...(await onHub({ HUB_DATA_DIR: dataDir }, 'embedded PGlite')));
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  }
-  return figures;
+  return onEachBackend('inventory', EMBEDDED, onHub);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -19,6 +19,7 @@ import { type RunningHub, startHub } from '../hub.ts';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
 import { loadHubConfig } from '../platform/config/hub-config.ts';
 import { createTestDatabase } from '../platform/testing/test-servers.ts';
+import { percentile } from './bench-kit.ts';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1500);
 const CONCURRENCY = Number(process.env.BENCH_ORDERS_CONCURRENCY ?? 32);
@@ -56,10 +57,6 @@ const buyer = ({ companyId, userId }: Buyer): Meta => ({
     },
   },
 });
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function seed(hub: RunningHub): Promise<string[]> {
   const broker = hub.broker;

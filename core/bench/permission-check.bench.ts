@@ -13,6 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'moleculer';
 import { AccessTokens } from '../platform/auth/access-tokens.ts';
 import { type AuthContext, permissionScope, requirePermission } from '../platform/auth/auth-context.ts';
+import { percentile } from './bench-kit.ts';
 
 export interface PermissionCheckFigures {
   name: string;
@@ -56,11 +57,6 @@ const GRANTS = [
   'returns.read@unit_tree',
   'audit.read@company',
 ];
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (!sorted.length) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 /** Runs `step` back to back for `seconds` (after a short warm-up), timing every call. */
 async function loop(

@@ -12,16 +12,13 @@
  * `node_modules/.bin/node core/bench/pricing.bench.ts`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PriceLinesResponse } from '../../schemas/generated/types.ts';
 import { type RunningHub, startHub } from '../hub.ts';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
 import { loadHubConfig } from '../platform/config/hub-config.ts';
-import { createTestDatabase } from '../platform/testing/test-servers.ts';
 import { refreshBaseLists } from '../pricing/prices.ts';
+import { onEachBackend, percentile } from './bench-kit.ts';
 
 const CARTS = Number(process.env.BENCH_PRICING_CARTS ?? 300);
 const PRODUCTS = Number(process.env.BENCH_PRICING_PRODUCTS ?? 10_000);
@@ -48,10 +45,6 @@ function rng(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * max);
   };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const staff = (): { meta: { auth: AuthContext } } => ({
@@ -249,22 +242,7 @@ async function onHub(env: Record<string, string>, backend: string): Promise<Pric
 }
 
 export async function benchPricing(): Promise<PricingBenchFigures[]> {
-  const figures: PricingBenchFigures[] = [];
-  const database = await createTestDatabase();
-  try {
-    figures.push(...(await onHub({ DATABASE_URL: database.url }, 'PostgreSQL')));
-  } finally {
-    await database.drop();
-  }
-  if (EMBEDDED) {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'hub-bench-pricing-'));
-    try {
-      figures.push(...(await onHub({ HUB_DATA_DIR: dataDir }, 'embedded PGlite')));
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  }
-  return figures;
+  return onEachBackend('pricing', EMBEDDED, onHub);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

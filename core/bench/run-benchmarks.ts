@@ -22,6 +22,7 @@ import { freePort, spawnHub } from '../platform/testing/hub-process.ts';
 import { http } from '../platform/testing/start-test-hub.ts';
 import { createTestDatabase, testServers, uniqueName } from '../platform/testing/test-servers.ts';
 import { benchApprovalRules } from './approval-rules.bench.ts';
+import { percentile } from './bench-kit.ts';
 import { benchCarts } from './carts.bench.ts';
 import { benchCatalogImport, importFiguresTable } from './catalog-import.bench.ts';
 import { benchCatalogSearch, searchFiguresTable } from './catalog-search.bench.ts';
@@ -43,11 +44,6 @@ interface Figures {
   p99Ms: number;
   total: number;
   errors: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /** Runs `call` from `concurrency` loops for `seconds`; latency of every call is kept. */
