@@ -186,6 +186,11 @@ describe.each<Setup>([
     // Rows in order: event o-1, job o-1, event o-2, ... The relay dies after publishing three.
     const killed = await runRelayProcess({
       ...env,
+      // A lease long enough that a busy machine still publishes all three rows inside it (a
+      // shorter one hands the rest back and records the first rows, which is right but not the
+      // crash this test is about); the fresh relay then waits this long for the lease to lapse.
+      OUTBOX_LEASE_MS: '8000',
+      OUTBOX_PUBLISH_TIMEOUT_MS: '2000',
       OUTBOX_RELAY_CRASH_AFTER: 'publish',
       OUTBOX_RELAY_CRASH_AT: '3',
     });
