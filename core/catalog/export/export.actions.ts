@@ -2,6 +2,12 @@ import { PassThrough, type Writable } from 'node:stream';
 import type { ActionSchema, Context } from 'moleculer';
 import { schemaRef } from '../../../schemas/index.ts';
 import { requireBuyerCompany } from '../../platform/auth/auth-context.ts';
+import {
+  loadPdfFont,
+  type PdfFont,
+  PdfFontUnavailable,
+  pdfFontLocation,
+} from '../../platform/documents/pdf-font.ts';
 import { Forbidden } from '../../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../../platform/http/route-spec.ts';
 import { sendFile } from '../../platform/http/uploads.ts';
@@ -21,7 +27,6 @@ import {
   staffSource,
 } from './export-source.ts';
 import { writePdf } from './pdf-export.ts';
-import { loadPdfFont, type PdfFont, PdfFontUnavailable, pdfFontLocation } from './pdf-font.ts';
 import { type ExportMeta, writeXlsx } from './xlsx-export.ts';
 
 type Format = 'xlsx' | 'pdf';
@@ -60,6 +65,9 @@ async function commercialColumns(_ctx: Context, _source: ExportSource): Promise<
   return [];
 }
 
+/** What a client asking for a PDF is told on a server without a CJK font. */
+const PDF_UNAVAILABLE = 'PDF export is not available on this server (it has no CJK font); XLSX export is';
+
 /**
  * Bulk export of what a caller sees, to XLSX and PDF: one of their product lists, a search result,
  * or (staff) the catalog under the staff list's filters. The source is resolved first (errors are
@@ -76,7 +84,7 @@ export function exportArea({ platform }: CatalogContext): CatalogArea {
 
   function pdfFont(): PdfFont {
     try {
-      return loadPdfFont();
+      return loadPdfFont(process.env.HUB_PDF_FONT, { unavailableDetail: PDF_UNAVAILABLE });
     } catch (error) {
       if (error instanceof PdfFontUnavailable) log?.error(`PDF export refused: ${error.reason}`);
       throw error;

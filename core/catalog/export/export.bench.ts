@@ -11,6 +11,7 @@
  */
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadPdfFont } from '../../platform/documents/pdf-font.ts';
 import { startTestHub } from '../../platform/testing/start-test-hub.ts';
 import { waitFor } from '../../platform/testing/wait-for.ts';
 import type { AttributeDefinition } from '../attributes.ts';
@@ -21,7 +22,6 @@ import { refreshVisibility, visibleAmong } from '../visibility.ts';
 import { columnPlan, type ExportRow } from './export-columns.ts';
 import { LOAD_BATCH } from './export-source.ts';
 import { writePdf } from './pdf-export.ts';
-import { loadPdfFont } from './pdf-font.ts';
 import { ATTRIBUTES, definition, product, value } from './testing/export-fixture.ts';
 import { type ExportMeta, writeXlsx } from './xlsx-export.ts';
 

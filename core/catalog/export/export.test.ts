@@ -2,12 +2,12 @@ import { PassThrough } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from '@jest/globals';
 import ExcelJS from 'exceljs';
+import { loadPdfFont } from '../../platform/documents/pdf-font.ts';
 import type { Product } from '../products.ts';
 import { exportFilename } from './export.actions.ts';
 import { columnPlan, type ExportRow } from './export-columns.ts';
 import { maxExportRows } from './export-source.ts';
 import { writePdf } from './pdf-export.ts';
-import { loadPdfFont, PdfFontUnavailable, pdfFontLocation } from './pdf-font.ts';
 import { AT, ATTRIBUTES, product, rowsOf } from './testing/export-fixture.ts';
 import { readPdf, readXlsx } from './testing/read-export.ts';
 import { type ExportMeta, shanghaiTime, writeXlsx } from './xlsx-export.ts';
@@ -159,43 +159,6 @@ describe('XLSX', () => {
     expect(lines).toEqual(
       expect.arrayContaining(['商品搜索：螺栓', '行数 3', `生成时间 ${shanghaiTime(new Date(AT))}`]),
     );
-  });
-});
-
-describe('the PDF font', () => {
-  it('reads HUB_PDF_FONT as a file and an optional face', () => {
-    expect(pdfFontLocation('/fonts/a.ttc#NotoSansCJKsc-Regular')).toEqual({
-      path: '/fonts/a.ttc',
-      face: 'NotoSansCJKsc-Regular',
-    });
-    expect(pdfFontLocation('/fonts/a.ttf')).toEqual({ path: '/fonts/a.ttf', face: undefined });
-    expect(pdfFontLocation(undefined, () => false)).toBeUndefined();
-    expect(pdfFontLocation(undefined, (path) => path.includes('noto'))).toMatchObject({
-      face: 'NotoSansCJKsc-Regular',
-    });
-  });
-
-  it('refuses a missing file, a face not in the collection and a file that is no font: 503 for the client, the setting named for the operator', () => {
-    const refusal = (setting: string) => {
-      try {
-        loadPdfFont(setting);
-      } catch (error) {
-        return error as PdfFontUnavailable;
-      }
-      throw new Error(`${setting} was accepted`);
-    };
-    const missing = refusal('/nowhere/font.ttf');
-    expect(missing).toBeInstanceOf(PdfFontUnavailable);
-    expect(missing.code).toBe(503);
-    expect(missing.type).toBe('service-unavailable');
-    expect(missing.message).toBe(
-      'PDF export is not available on this server (it has no CJK font); XLSX export is',
-    );
-    expect(missing.reason).toContain('HUB_PDF_FONT names /nowhere/font.ttf, which does not exist: install');
-    expect(refusal(`${loadPdfFont().source}#NoSuchFace`).reason).toContain(
-      '#NoSuchFace is not a usable font',
-    );
-    expect(refusal(`${process.cwd()}/package.json`).reason).toContain('package.json is not a usable font');
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
+import type { PdfFont } from '../../platform/documents/pdf-font.ts';
 import type { AttributeDefinition } from '../attributes.ts';
 import {
   brandOf,
@@ -12,7 +13,6 @@ import {
   specsOf,
   unitOf,
 } from './export-columns.ts';
-import type { PdfFont } from './pdf-font.ts';
 import { type ExportMeta, exportTexts, shanghaiTime } from './xlsx-export.ts';
 
 /**
