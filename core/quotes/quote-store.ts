@@ -1,5 +1,11 @@
 import type { Context } from 'moleculer';
-import type { Quote, QuoteLine, QuoteSummary, QuoteVersion } from '../../schemas/generated/types.ts';
+import type {
+  Quote,
+  QuoteAttachment,
+  QuoteLine,
+  QuoteSummary,
+  QuoteVersion,
+} from '../../schemas/generated/types.ts';
 import { recordAudit } from '../platform/audit/audit-log.ts';
 import { type AuthContext, originOf } from '../platform/auth/auth-context.ts';
 import type { Queryable, Transaction } from '../platform/database/database.ts';
@@ -310,6 +316,51 @@ export async function changeState(
   }
 }
 
+/** A file attached to a quote version, as stored. */
+export interface AttachmentRow {
+  id: string;
+  quoteId: string;
+  version: number;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  storageKey: string;
+  uploaderKind: 'buyer' | 'staff';
+  uploadedBy: string;
+  createdAt: Date;
+}
+
+export function toAttachment(row: Record<string, unknown>): AttachmentRow {
+  return {
+    id: row.id as string,
+    quoteId: row.quote_id as string,
+    version: row.version as number,
+    fileName: row.file_name as string,
+    contentType: row.content_type as string,
+    sizeBytes: row.size_bytes as number,
+    sha256: row.sha256 as string,
+    storageKey: row.storage_key as string,
+    uploaderKind: row.uploader_kind as 'buyer' | 'staff',
+    uploadedBy: row.uploaded_by as string,
+    createdAt: row.created_at as Date,
+  };
+}
+
+export function attachmentView(row: Record<string, unknown>): QuoteAttachment {
+  const attachment = toAttachment(row);
+  return {
+    id: attachment.id,
+    fileName: attachment.fileName,
+    contentType: attachment.contentType,
+    sizeBytes: attachment.sizeBytes,
+    sha256: attachment.sha256,
+    uploadedBy: { kind: attachment.uploaderKind, id: attachment.uploadedBy },
+    version: attachment.version,
+    createdAt: attachment.createdAt.toISOString(),
+  };
+}
+
 const money = (minor: bigint | null, currency: string) =>
   minor === null ? null : { amountMinor: minor.toString(), currency };
 
@@ -353,6 +404,7 @@ export async function quoteView(db: Queryable, quote: QuoteRow, audience: 'buyer
   const shown = versions.rows.filter(
     (row) => audience === 'staff' || row.approval === 'not_required' || row.approval === 'approved',
   );
+  const shownNumbers = new Set(shown.map((row) => row.number as number));
   return {
     ...summaryOf(quote, quoted, audience),
     sourceCartId: quote.sourceCartId,
@@ -387,15 +439,7 @@ export async function quoteView(db: Queryable, quote: QuoteRow, audience: 'buyer
       reason: row.reason ?? null,
       at: row.at.toISOString(),
     })),
-    attachments: attachments.rows.map((row) => ({
-      id: row.id,
-      fileName: row.file_name,
-      contentType: row.content_type,
-      sizeBytes: row.size_bytes,
-      sha256: row.sha256,
-      uploadedBy: { kind: row.uploader_kind, id: row.uploaded_by },
-      createdAt: row.created_at.toISOString(),
-    })),
+    attachments: attachments.rows.filter((row) => shownNumbers.has(row.version)).map(attachmentView),
   };
 }
 

@@ -30,7 +30,7 @@ export const APPROVE = 'quotes.approve';
 export const READ = 'quotes.read';
 
 /** Bounds of one quote. */
-export const LIMITS = { lines: 500, listLimit: 200 } as const;
+export const LIMITS = { lines: 500, listLimit: 200, attachments: 100 } as const;
 
 export interface Buyer {
   auth: AuthContext;

@@ -10,18 +10,27 @@
  * - `HUB_QUOTES_SWEEP_SECONDS` (0–86400, default 60; 0 = off): how often quoted versions past their
  *   validity are expired.
  * - `HUB_QUOTES_CURRENCY` (ISO 4217, default CNY): a quote's currency when the request names none.
+ * - `HUB_QUOTES_ATTACHMENT_MAX_BYTES` (1 B–100 MB, default 50 MB): one attached file.
+ * - `HUB_QUOTES_ATTACHMENTS_MAX_BYTES` (1 B–1 GB, default 200 MB): all files of one quote together.
  */
 export interface QuotesConfig {
   maxDiscountBp: number;
   sweepSeconds: number;
   currency: string;
+  attachmentMaxBytes: number;
+  attachmentsMaxBytes: number;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+const MB = 1024 * 1024;
+/** The upload routes' bound: no configuration takes a single file past it. */
+export const ATTACHMENT_ROUTE_MAX_BYTES = 100 * MB;
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value > max) throw new Error(`${name} must be an integer 0..${max}, not ${raw}`);
+  if (!/^\d+$/.test(raw) || value > max || value < min)
+    throw new Error(`${name} must be an integer ${min}..${max}, not ${raw}`);
   return value;
 }
 
@@ -33,5 +42,13 @@ export function loadQuotesConfig(env: NodeJS.ProcessEnv = process.env): QuotesCo
     maxDiscountBp: integer(env, 'HUB_QUOTES_MAX_DISCOUNT_BP', 1500, 10_000),
     sweepSeconds: integer(env, 'HUB_QUOTES_SWEEP_SECONDS', 60, 86_400),
     currency,
+    attachmentMaxBytes: integer(
+      env,
+      'HUB_QUOTES_ATTACHMENT_MAX_BYTES',
+      50 * MB,
+      ATTACHMENT_ROUTE_MAX_BYTES,
+      1,
+    ),
+    attachmentsMaxBytes: integer(env, 'HUB_QUOTES_ATTACHMENTS_MAX_BYTES', 200 * MB, 1024 * MB, 1),
   };
 }

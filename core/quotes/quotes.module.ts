@@ -4,12 +4,17 @@ import type { HubModule } from '../platform/hub-module.ts';
 import type { Platform } from '../platform/platform.ts';
 import { buyerQuotesArea } from './buyer-quotes.actions.ts';
 import { startOrderConversion } from './order-conversion.ts';
+import { quoteAttachmentsArea } from './quote-attachments.ts';
 import { startQuoteExpiry } from './quote-expiry.ts';
 import type { QuotesArea, QuotesContext } from './quotes-area.ts';
 import { loadQuotesConfig, type QuotesConfig } from './quotes-config.ts';
 import { staffQuotesArea } from './staff-quotes.actions.ts';
 
-const AREAS: Array<(context: QuotesContext) => QuotesArea> = [buyerQuotesArea, staffQuotesArea];
+const AREAS: Array<(context: QuotesContext) => QuotesArea> = [
+  buyerQuotesArea,
+  staffQuotesArea,
+  quoteAttachmentsArea,
+];
 
 // Routes are data: built once from a throwaway context (no I/O happens at build time).
 const ROUTES = AREAS.flatMap((area) => area({ platform: {} } as QuotesContext).routes);
@@ -34,7 +39,7 @@ export function quotesService(platform: Platform, config: QuotesConfig = loadQuo
 export const quotesModule: HubModule = {
   name: 'quotes',
   description:
-    'Quotes (一键询价): requests from carts or free-text lines, staff quote versions with discounts and validity, counters, margin approval, expiry, accepted quotes into orders',
+    'Quotes (一键询价): requests from carts or free-text lines, staff quote versions with discounts and validity, counters, attachments, margin approval, expiry, accepted quotes into orders',
   migrations: { domain: 'quotes', directory: path.join(import.meta.dirname, 'migrations') },
   routes: ROUTES,
   service: (platform: Platform): ServiceSchema => quotesService(platform),
