@@ -30,16 +30,26 @@ export async function userContext(db: Queryable, userId: string): Promise<UserCo
   };
 }
 
-/** What other domains decide on about a company (catalog visibility, ordering): never its profile. */
+/**
+ * What other domains decide on about a company (catalog visibility, ordering) and the name their
+ * documents print (order papers, contracts): never its profile.
+ */
 export async function companyContext(
   db: Queryable,
   companyId: string,
-): Promise<{ companyId: string; status: string; tier: string | null; tags: string[] } | null> {
-  const { rows } = await db.query('SELECT id, status, tier, tags FROM accounts.companies WHERE id = $1', [
-    companyId,
-  ]);
+): Promise<{ companyId: string; name: string; status: string; tier: string | null; tags: string[] } | null> {
+  const { rows } = await db.query(
+    'SELECT id, name, status, tier, tags FROM accounts.companies WHERE id = $1',
+    [companyId],
+  );
   return rows[0]
-    ? { companyId: rows[0].id, status: rows[0].status, tier: rows[0].tier ?? null, tags: rows[0].tags }
+    ? {
+        companyId: rows[0].id,
+        name: rows[0].name,
+        status: rows[0].status,
+        tier: rows[0].tier ?? null,
+        tags: rows[0].tags,
+      }
     : null;
 }
 

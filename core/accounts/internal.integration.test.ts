@@ -75,13 +75,14 @@ afterAll(async () => {
 });
 
 describe('accounts.internal.companyContext', () => {
-  test('answers status, tier and tags of any company; null for unknown ids', async () => {
+  test('answers name, status, tier and tags of any company; null for unknown ids', async () => {
     await t.hub.platform.db.query(
       `UPDATE accounts.companies SET tier = 'gold', tags = '{vip,east}' WHERE id = $1`,
       [otherCompanyId],
     );
     expect(await call('accounts.internal.companyContext', { companyId: otherCompanyId })).toEqual({
       companyId: otherCompanyId,
+      name: 'Internal Other Co',
       status: 'active',
       tier: 'gold',
       tags: ['vip', 'east'],

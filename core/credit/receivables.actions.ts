@@ -20,6 +20,7 @@ import {
   type Invoice,
   type InvoiceLine,
   type InvoiceStatus,
+  invoiceByReference,
   invoiceView,
   issueInvoice,
   listInvoices,
@@ -208,6 +209,21 @@ export function receivablesArea({ platform, now }: CreditContext): CreditArea {
             },
             { actor: actorOf(ctx), requestId: originOf(ctx).requestId, today: today() },
           );
+          return invoiceView(invoice, today());
+        },
+      },
+
+      /**
+       * Mesh-only (orders' printable invoice): the invoice issued for a reference (`order:<id>`), or
+       * null; a caller carrying a company reaches only that company's invoices.
+       */
+      'internal.invoiceByReference': {
+        visibility: 'public' as const,
+        params: schemaRef('api/receivables/invoice-reference-params'),
+        async handler(ctx: Context<{ reference: string }>) {
+          const invoice = await invoiceByReference(db, ctx.params.reference);
+          const tenant = (ctx.meta as { auth?: AuthContext }).auth?.companyId;
+          if (!invoice || (tenant && invoice.companyId !== tenant)) return null;
           return invoiceView(invoice, today());
         },
       },
