@@ -4,14 +4,15 @@ import { originOf } from '../platform/auth/auth-context.ts';
 import { NotFound } from '../platform/errors/hub-errors.ts';
 import {
   allocationsOf,
+  checkoutSettings,
   findOrder,
   type OpenOrderInput,
   openOrder,
-  poNumberRequired,
   recordAllocations,
   transition,
 } from './order-store.ts';
 import { type OrdersArea, type OrdersContext, tenantOf } from './orders-area.ts';
+import { poDocumentOf, poDocumentView } from './po-documents.ts';
 import type { OrderStatus } from './state-machine.ts';
 
 /** The checkout saga and event handlers act as the system; their history rows say so. */
@@ -130,16 +131,20 @@ export function internalArea({ platform }: OrdersContext): OrdersArea {
           const order = await findOrder(db, ctx.params.orderId, tenantOf(ctx));
           if (!order) throw new NotFound('Order');
           const { heldFrom: _h, unitPath: _u, ...view } = order;
-          return { ...view, allocations: await allocationsOf(db, order.id) };
+          const [allocations, poDocument] = await Promise.all([
+            allocationsOf(db, order.id),
+            poDocumentOf(db, order.id),
+          ]);
+          return { ...view, poDocument: poDocument && poDocumentView(poDocument), allocations };
         },
       },
 
-      /** What checkout must ask for this company (a PO number, when staff made it mandatory). */
+      /** What checkout must ask for this company (a PO number, a PO document, when staff made them mandatory). */
       'internal.checkoutPolicy': {
         visibility: 'public' as const,
         params: schemaRef('api/orders/checkout-policy-params'),
         async handler(ctx: Context<{ companyId: string }>) {
-          return { poNumberRequired: await poNumberRequired(db, ctx.params.companyId) };
+          return checkoutSettings(db, ctx.params.companyId);
         },
       },
     },

@@ -2,6 +2,7 @@ import type { Queryable, Transaction } from '../platform/database/database.ts';
 import { NotFound, ValidationFailed } from '../platform/errors/hub-errors.ts';
 import type { OutboxMessage } from '../platform/outbox/outbox.ts';
 import { writeOutbox } from '../platform/outbox/outbox-writer.ts';
+import { attachPoDocument } from './po-documents.ts';
 import { type ActorKind, checkTransition, type OrderStatus } from './state-machine.ts';
 
 /**
@@ -47,6 +48,8 @@ export interface OpenOrderInput {
   quoteId: string | null;
   paymentMethod: 'credit' | 'bank_transfer' | 'online';
   poNumber: string | null;
+  /** A PO document the placer uploaded, attached in the order's transaction. */
+  poDocumentId?: string | null;
   note: string | null;
   currency: string;
   totals: { net: Money; tax: Money; gross: Money };
@@ -256,6 +259,14 @@ export async function openOrder(
      VALUES ($1, $2, NULL, 'placing', $3, $4, 'checkout')`,
     [input.orderId, input.companyId, actor.kind, actor.id],
   );
+  if (input.poDocumentId) {
+    await attachPoDocument(tx, {
+      documentId: input.poDocumentId,
+      orderId: input.orderId,
+      companyId: input.companyId,
+      placedBy: input.placedBy,
+    });
+  }
   return { created: true, orderId: input.orderId };
 }
 
@@ -548,22 +559,30 @@ export async function listOrders(
   };
 }
 
-export async function poNumberRequired(db: Queryable, companyId: string): Promise<boolean> {
+export interface CheckoutSettings {
+  poNumberRequired: boolean;
+  poDocumentRequired: boolean;
+}
+
+export async function checkoutSettings(db: Queryable, companyId: string): Promise<CheckoutSettings> {
   const { rows } = await db.query(
-    'SELECT po_number_required FROM orders.company_settings WHERE company_id = $1',
+    'SELECT po_number_required, po_document_required FROM orders.company_settings WHERE company_id = $1',
     [companyId],
   );
-  return rows[0]?.po_number_required ?? false;
+  return {
+    poNumberRequired: rows[0]?.po_number_required ?? false,
+    poDocumentRequired: rows[0]?.po_document_required ?? false,
+  };
 }
 
 export async function putSettings(
   tx: Transaction,
   companyId: string,
-  poNumberRequired: boolean,
+  settings: CheckoutSettings,
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO orders.company_settings (company_id, po_number_required) VALUES ($1, $2)
-     ON CONFLICT (company_id) DO UPDATE SET po_number_required = $2, updated_at = now()`,
-    [companyId, poNumberRequired],
+    `INSERT INTO orders.company_settings (company_id, po_number_required, po_document_required) VALUES ($1, $2, $3)
+     ON CONFLICT (company_id) DO UPDATE SET po_number_required = $2, po_document_required = $3, updated_at = now()`,
+    [companyId, settings.poNumberRequired, settings.poDocumentRequired],
   );
 }

@@ -23,6 +23,7 @@ import {
   STAFF_BASE,
   TAG,
 } from './orders-area.ts';
+import { poDocumentOf, poDocumentView } from './po-documents.ts';
 import { releaseHolds } from './release-holds.ts';
 import { shipmentsOf } from './shipment-store.ts';
 import type { OrderStatus } from './state-machine.ts';
@@ -38,9 +39,13 @@ export function ordersArea({ platform }: OrdersContext): OrdersArea {
 
   async function detail(orderId: string, companyId: string | null) {
     const order = await requireOrder(db, orderId, companyId);
-    const [history, shipments] = await Promise.all([historyOf(db, orderId), shipmentsOf(db, orderId)]);
+    const [history, shipments, poDocument] = await Promise.all([
+      historyOf(db, orderId),
+      shipmentsOf(db, orderId),
+      poDocumentOf(db, orderId),
+    ]);
     const { heldFrom: _h, unitPath: _u, ...view } = order;
-    return { ...view, history, shipments };
+    return { ...view, poDocument: poDocument && poDocumentView(poDocument), history, shipments };
   }
 
   /** The order if the buyer may see it (same rule as the list); 404 otherwise. */
@@ -142,20 +147,23 @@ export function ordersArea({ platform }: OrdersContext): OrdersArea {
 
       'staff.settings': {
         params: schemaRef('api/orders/order-settings-params'),
-        async handler(ctx: Context<{ companyId: string; poNumberRequired: boolean }>) {
+        async handler(
+          ctx: Context<{ companyId: string; poNumberRequired: boolean; poDocumentRequired?: boolean }>,
+        ) {
           const auth = requireOrdersStaff(ctx);
           const { companyId, poNumberRequired } = ctx.params;
+          const poDocumentRequired = ctx.params.poDocumentRequired ?? false;
           await db.transaction(async (tx) => {
-            await putSettings(tx, companyId, poNumberRequired);
+            await putSettings(tx, companyId, { poNumberRequired, poDocumentRequired });
             await recordAudit(tx, auth, originOf(ctx), {
               action: 'order.settings_changed',
               entityType: 'company',
               entityId: companyId,
               companyId,
-              details: { poNumberRequired },
+              details: { poNumberRequired, poDocumentRequired },
             });
           });
-          return { companyId, poNumberRequired };
+          return { companyId, poNumberRequired, poDocumentRequired };
         },
       },
     },
@@ -242,7 +250,7 @@ const ROUTES: RouteSpec[] = [
     action: 'orders.staff.settings',
     operationId: 'putOrderSettings',
     tag: TAG,
-    summary: 'Checkout rules of a company: whether a PO number is required',
+    summary: 'Checkout rules of a company: whether a PO number and a PO document are required',
     audience: 'staff',
     paramsSchema: 'api/orders/order-settings-params',
     requestSchema: 'api/orders/order-settings-request',

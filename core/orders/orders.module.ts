@@ -5,12 +5,14 @@ import type { Platform } from '../platform/platform.ts';
 import { internalArea } from './internal.actions.ts';
 import { ordersArea } from './orders.actions.ts';
 import type { OrdersArea, OrdersContext } from './orders-area.ts';
+import { poDocumentsArea } from './po-documents.actions.ts';
 import { reorderArea } from './reorder.actions.ts';
 import { shipmentsArea } from './shipments.actions.ts';
 
 /** The parts of the orders service, each in its own file with its actions and routes. */
 const AREAS: Array<(context: OrdersContext) => OrdersArea> = [
   ordersArea,
+  poDocumentsArea,
   shipmentsArea,
   reorderArea,
   internalArea,

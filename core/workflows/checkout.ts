@@ -12,6 +12,7 @@ export interface CheckoutRequest {
   checkoutToken?: string;
   paymentMethod: 'credit' | 'bank_transfer' | 'online';
   poNumber?: string;
+  poDocumentId?: string;
   note?: string;
 }
 
@@ -96,7 +97,10 @@ export async function prepareCheckout(
   }
 
   const [policy, priced, placer] = await Promise.all([
-    ctx.call('orders.internal.checkoutPolicy', { companyId }) as Promise<{ poNumberRequired: boolean }>,
+    ctx.call('orders.internal.checkoutPolicy', { companyId }) as Promise<{
+      poNumberRequired: boolean;
+      poDocumentRequired: boolean;
+    }>,
     ctx.call('pricing.internal.priceLines', {
       lines: lines.map((line) => ({
         ...(line.skuId ? { skuId: line.skuId } : { code: line.code }),
@@ -113,6 +117,13 @@ export async function prepareCheckout(
     throw new UnprocessableRequest('po-number-required', 'Your company requires a PO number on every order', {
       errors: [{ pointer: '/poNumber', detail: 'is required for your company' }],
     });
+  }
+  if (policy.poDocumentRequired && !request.poDocumentId) {
+    throw new UnprocessableRequest(
+      'po-document-required',
+      'Your company requires a PO document on every order: upload it (POST /api/orders/po-documents) and send its id',
+      { errors: [{ pointer: '/poDocumentId', detail: 'is required for your company' }] },
+    );
   }
   const errors = priced.lines.flatMap((line, index) =>
     line.status === 'priced' && line.unitPrice && !line.errors.length
@@ -199,6 +210,7 @@ export async function prepareCheckout(
     quoteId: request.quoteId ?? null,
     paymentMethod: request.paymentMethod,
     poNumber: request.poNumber?.trim() || null,
+    poDocumentId: request.poDocumentId ?? null,
     note: request.note ?? null,
     currency: orderCurrency,
     totals,

@@ -112,6 +112,7 @@ export function workflowsService(platform: Platform, options: WorkflowsOptions =
             lines: LockedLine[];
             paymentMethod: CheckoutRequest['paymentMethod'];
             poNumber?: string;
+            poDocumentId?: string;
             note?: string;
           }>,
         ) =>
@@ -121,6 +122,7 @@ export function workflowsService(platform: Platform, options: WorkflowsOptions =
             lockedLines: ctx.params.lines,
             paymentMethod: ctx.params.paymentMethod,
             ...(ctx.params.poNumber ? { poNumber: ctx.params.poNumber } : {}),
+            ...(ctx.params.poDocumentId ? { poDocumentId: ctx.params.poDocumentId } : {}),
             ...(ctx.params.note ? { note: ctx.params.note } : {}),
           }),
       },

@@ -45,8 +45,9 @@ export interface World {
   skus: Map<string, string>;
 }
 
-export async function startOrdersHub(): Promise<TestHub> {
-  const test = await startTestHub();
+/** `env` reaches the hub's config (e.g. `HUB_DATA_DIR` for a test's own object store). */
+export async function startOrdersHub(options: { env?: Record<string, string> } = {}): Promise<TestHub> {
+  const test = await startTestHub(options);
   await test.hub.broker.waitForServices([
     'accounts',
     'catalog',
