@@ -1,31 +1,14 @@
+import type { FileLimits } from '../../platform/files/file-limits.ts';
+
 /**
  * Bounds of a product import file. A file beyond any of them is refused as a whole, before a single
  * product is written (the file is read to the end and checked before anything is applied).
- * Defaults suit a catalog of a few hundred thousand SKUs; each can be changed by the environment
- * variable named beside it.
+ * Defaults suit a catalog of a few hundred thousand SKUs; some can be changed by the environment
+ * (`ENV` below): HUB_IMPORT_MAX_BYTES (100 MiB), HUB_IMPORT_MAX_ROWS (500,000),
+ * HUB_IMPORT_MAX_COLUMNS (500), HUB_IMPORT_MAX_CELL_CHARS (32,767: Excel's own cell limit),
+ * HUB_IMPORT_MAX_LINE_CHARS (1,000,000), HUB_IMPORT_MAX_UNZIPPED_BYTES (500 MiB).
  */
-export interface ImportLimits {
-  /** Bytes of the uploaded file (HUB_IMPORT_MAX_BYTES, default 100 MiB). */
-  maxFileBytes: number;
-  /** Data rows (one per SKU), header excluded (HUB_IMPORT_MAX_ROWS, default 500,000). */
-  maxRows: number;
-  /** Columns of the header and of any row (HUB_IMPORT_MAX_COLUMNS, default 500). */
-  maxColumns: number;
-  /** Characters of one cell (HUB_IMPORT_MAX_CELL_CHARS, default 32,767: Excel's own cell limit). */
-  maxCellChars: number;
-  /** Characters of one CSV record, all its cells (HUB_IMPORT_MAX_LINE_CHARS, default 1,000,000). */
-  maxLineChars: number;
-  /** XLSX: sum of the uncompressed sizes of the archive's entries (HUB_IMPORT_MAX_UNZIPPED_BYTES, default 500 MiB). */
-  maxUnzippedBytes: number;
-  /** XLSX: entries in the archive (default 10,000). */
-  maxZipEntries: number;
-  /** XLSX: uncompressed / compressed size of one entry bigger than 1 MiB (default 200; XML rarely passes 30). */
-  maxCompressionRatio: number;
-  /** XLSX: uncompressed bytes of the shared string table, held in memory while reading (default 100 MiB). */
-  maxSharedStringsBytes: number;
-  /** XLSX: uncompressed bytes of workbook.xml and its relationships (default 10 MiB). */
-  maxWorkbookXmlBytes: number;
-}
+export type ImportLimits = FileLimits;
 
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
   maxFileBytes: 100 * 1024 * 1024,
@@ -65,15 +48,6 @@ export function importLimitsFromEnv(env: Record<string, string | undefined> = pr
 
 /**
  * Why a whole file is refused (bounds, not a CSV/XLSX, unreadable header): nothing of it is
- * imported. `row` is the 1-based line where the problem was found, when there is one.
+ * imported. The platform's file readers throw it; the import throws it for an unusable header.
  */
-export class ImportFileError extends Error {
-  readonly code: string;
-  readonly row: number | undefined;
-  constructor(code: string, message: string, row?: number) {
-    super(message);
-    this.name = 'ImportFileError';
-    this.code = code;
-    this.row = row;
-  }
-}
+export { FileRefusedError as ImportFileError } from '../../platform/files/file-limits.ts';

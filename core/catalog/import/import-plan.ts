@@ -1,4 +1,5 @@
 import type { Queryable } from '../../platform/database/database.ts';
+import type { SheetRow } from '../../platform/files/csv-rows.ts';
 import {
   type AttributeDefinition,
   type AttributeValueInput,
@@ -7,7 +8,6 @@ import {
 } from '../attributes.ts';
 import type { Lifecycle } from '../products.ts';
 import { slugify } from '../products.ts';
-import type { SheetRow } from './csv-rows.ts';
 import type { ImportCatalog } from './import-catalog.ts';
 import {
   attributeInputOf,

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Queryable } from '../../platform/database/database.ts';
 import { Conflict } from '../../platform/errors/hub-errors.ts';
-import type { CsvEncoding } from './csv-rows.ts';
+import type { CsvEncoding } from '../../platform/files/csv-rows.ts';
 import type { ImportMode, ReportEntry } from './import-plan.ts';
 
 /** The import job records (`catalog.imports`) and their reports (`catalog.import_report`). */

@@ -9,6 +9,7 @@ import type { Context } from 'moleculer';
 import { schemaRef } from '../../../schemas/index.ts';
 import type { AuthContext } from '../../platform/auth/auth-context.ts';
 import { NotFound } from '../../platform/errors/hub-errors.ts';
+import type { CsvEncoding } from '../../platform/files/csv-rows.ts';
 import type { RouteSpec } from '../../platform/http/route-spec.ts';
 import { sendFile, uploadOf } from '../../platform/http/uploads.ts';
 import { PermanentFailure } from '../../platform/jobs/job-error-taxonomy.ts';
@@ -23,7 +24,6 @@ import {
   requireCatalogStaff,
   TAG,
 } from '../catalog-area.ts';
-import type { CsvEncoding } from './csv-rows.ts';
 import { importLimitsFromEnv } from './import-limits.ts';
 import type { ImportMode } from './import-plan.ts';
 import {

@@ -6,10 +6,11 @@ import path from 'node:path';
 import { recordAudit } from '../../platform/audit/audit-log.ts';
 import type { AuthContext } from '../../platform/auth/auth-context.ts';
 import type { Database, Transaction } from '../../platform/database/database.ts';
+import { readCsvRows, type SheetRow } from '../../platform/files/csv-rows.ts';
+import { readXlsxRows } from '../../platform/files/xlsx-rows.ts';
 import type { OutboxMessage } from '../../platform/outbox/outbox.ts';
 import { writeOutbox } from '../../platform/outbox/outbox-writer.ts';
 import { refreshVisibility } from '../visibility.ts';
-import { readCsvRows, type SheetRow } from './csv-rows.ts';
 import { type ImportCatalog, loadImportCatalog } from './import-catalog.ts';
 import { type ColumnMap, cellText, mapHeader } from './import-columns.ts';
 import { ImportFileError, type ImportLimits } from './import-limits.ts';
@@ -23,7 +24,6 @@ import {
 } from './import-plan.ts';
 import { appendReport, type ImportRecord, type ImportStatus, jobFactsOf } from './import-records.ts';
 import { writePlans } from './import-writes.ts';
-import { readXlsxRows } from './xlsx-rows.ts';
 
 export interface RunImportOptions {
   db: Database;

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
-import { ImportFileError, type ImportLimits } from './import-limits.ts';
+import { type FileLimits, FileRefusedError } from './file-limits.ts';
 
 /** One non-empty row of a sheet: `row` is its 1-based number (the header is row 1). */
 export interface SheetRow {
@@ -86,37 +86,38 @@ async function sniff(
   return { head, complete, rest: Readable.from(replay(), { objectMode: false }) };
 }
 
-function tooBig(limit: number): ImportFileError {
-  return new ImportFileError('file-too-large', `The file is larger than ${limit} bytes`);
+function tooBig(limit: number): FileRefusedError {
+  return new FileRefusedError('file-too-large', `The file is larger than ${limit} bytes`);
 }
 
 /**
  * The rows of a CSV file, streamed: decoded (UTF-8 with or without BOM, GBK/GB18030, UTF-16 with
- * BOM; detected unless `encoding` says), parsed by csv-parse, empty rows skipped. Bounds: file
- * bytes, characters per record and per cell, columns, data rows; crossing one throws
- * `ImportFileError`, as does malformed CSV (an unclosed quote), naming the row.
+ * BOM; detected unless `encoding` says), parsed by csv-parse (RFC 4180 quoting, CRLF or LF, the
+ * delimiter detected from the header line unless `delimiter` says), empty rows skipped. Bounds:
+ * file bytes, characters per record and per cell, columns, data rows; crossing one throws
+ * `FileRefusedError`, as does malformed CSV (an unclosed quote), naming the row.
  */
 export async function* readCsvRows(
   input: Readable,
-  options: { encoding?: CsvEncoding; limits: ImportLimits },
+  options: { encoding?: CsvEncoding; delimiter?: string; limits: FileLimits },
 ): AsyncGenerator<SheetRow> {
   const { limits } = options;
   const { head, complete, rest } = await sniff(input, limits.maxFileBytes);
   if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
-    throw new ImportFileError(
-      'not-csv',
-      'The file is an XLSX workbook, not CSV: upload it with the XLSX media type',
-    );
+    throw new FileRefusedError('not-csv', 'The file is an XLSX workbook, not CSV');
   }
   if (head.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) {
-    throw new ImportFileError('not-csv', 'The file is a legacy Excel .xls workbook: save it as .xlsx or CSV');
+    throw new FileRefusedError(
+      'not-csv',
+      'The file is a legacy Excel .xls workbook: save it as .xlsx or CSV',
+    );
   }
   const encoding =
     !options.encoding || options.encoding === 'auto' ? detectEncoding(head, complete) : options.encoding;
   const firstLine =
     iconv.decode(head.subarray(0, 4096), encoding, { stripBOM: true }).split(/\r?\n/)[0] ?? '';
   const parser = parse({
-    delimiter: detectDelimiter(firstLine),
+    delimiter: options.delimiter ?? detectDelimiter(firstLine),
     relax_column_count: true,
     max_record_size: limits.maxLineChars,
     skip_empty_lines: false,
@@ -131,7 +132,7 @@ export async function* readCsvRows(
     for await (const record of parser as AsyncIterable<string[]>) {
       row++;
       if (record.length > limits.maxColumns) {
-        throw new ImportFileError(
+        throw new FileRefusedError(
           'too-many-columns',
           `Row ${row} has more than ${limits.maxColumns} cells`,
           row,
@@ -142,30 +143,35 @@ export async function* readCsvRows(
       if (last < 0) continue;
       for (let index = 0; index <= last; index++) {
         if (record[index]!.length > limits.maxCellChars) {
-          throw new ImportFileError(
+          throw new FileRefusedError(
             'cell-too-long',
             `Row ${row}, column ${index + 1}: a cell is longer than ${limits.maxCellChars} characters`,
             row,
+            index + 1,
           );
         }
       }
       if (++dataRows > limits.maxRows) {
-        throw new ImportFileError('too-many-rows', `The file has more than ${limits.maxRows} data rows`, row);
+        throw new FileRefusedError(
+          'too-many-rows',
+          `The file has more than ${limits.maxRows} data rows`,
+          row,
+        );
       }
       yield { row, cells: last === record.length - 1 ? record : record.slice(0, last + 1) };
     }
   } catch (error) {
-    if (error instanceof ImportFileError) throw error;
+    if (error instanceof FileRefusedError) throw error;
     const code = (error as { code?: string }).code;
     if (code === 'CSV_MAX_RECORD_SIZE') {
-      throw new ImportFileError(
+      throw new FileRefusedError(
         'line-too-long',
         `Row ${row + 1} is longer than ${limits.maxLineChars} characters`,
         row + 1,
       );
     }
     if (typeof code === 'string' && (code.startsWith('CSV_') || code === 'INVALID_OPENING_QUOTE')) {
-      throw new ImportFileError(
+      throw new FileRefusedError(
         'malformed-csv',
         `The CSV is malformed near row ${row + 1}: ${(error as Error).message}`,
         row + 1,

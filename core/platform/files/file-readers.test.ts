@@ -5,11 +5,24 @@ import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import iconv from 'iconv-lite';
 import { type CsvEncoding, detectEncoding, readCsvRows, type SheetRow } from './csv-rows.ts';
-import { DEFAULT_IMPORT_LIMITS, ImportFileError, type ImportLimits } from './import-limits.ts';
-import { csvOf, writeBuffer, writeXlsx, xlsxWithSheet, zipOf } from './testing/import-files.ts';
+import { type FileLimits, FileRefusedError } from './file-limits.ts';
+import { csvOf, writeBuffer, writeXlsx, xlsxWithSheet, zipOf } from './testing/sheet-files.ts';
 import { readXlsxRows } from './xlsx-rows.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'import-readers-'));
+const LIMITS: FileLimits = {
+  maxFileBytes: 100 * 1024 * 1024,
+  maxRows: 500_000,
+  maxColumns: 500,
+  maxCellChars: 32_767,
+  maxLineChars: 1_000_000,
+  maxUnzippedBytes: 500 * 1024 * 1024,
+  maxZipEntries: 10_000,
+  maxCompressionRatio: 200,
+  maxSharedStringsBytes: 100 * 1024 * 1024,
+  maxWorkbookXmlBytes: 10 * 1024 * 1024,
+};
+
+const dir = mkdtempSync(path.join(tmpdir(), 'file-readers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function all(rows: AsyncIterable<SheetRow>): Promise<SheetRow[]> {
@@ -18,7 +31,7 @@ async function all(rows: AsyncIterable<SheetRow>): Promise<SheetRow[]> {
   return out;
 }
 
-function csvRows(bytes: Buffer, encoding?: CsvEncoding, limits: Partial<ImportLimits> = {}) {
+function csvRows(bytes: Buffer, encoding?: CsvEncoding, limits: Partial<FileLimits> = {}) {
   // Small chunks, so multi-byte characters straddle chunk boundaries.
   const chunks = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) =>
     bytes.subarray(i * 7, i * 7 + 7),
@@ -26,18 +39,18 @@ function csvRows(bytes: Buffer, encoding?: CsvEncoding, limits: Partial<ImportLi
   return all(
     readCsvRows(Readable.from(chunks), {
       ...(encoding ? { encoding } : {}),
-      limits: { ...DEFAULT_IMPORT_LIMITS, ...limits },
+      limits: { ...LIMITS, ...limits },
     }),
   );
 }
 
-async function refusal(promise: Promise<unknown>): Promise<ImportFileError> {
+async function refusal(promise: Promise<unknown>): Promise<FileRefusedError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(ImportFileError);
-  return error as ImportFileError;
+  expect(error).toBeInstanceOf(FileRefusedError);
+  return error as FileRefusedError;
 }
 
 const TABLE = [
@@ -75,6 +88,11 @@ describe('CSV rows', () => {
     expect(utf16[1]!.cells).toEqual(TABLE[1]);
     const semicolons = await csvRows(Buffer.from(csvOf(TABLE, ';')));
     expect(semicolons[1]!.cells).toEqual(TABLE[1]);
+    // A declared delimiter wins over the header's majority (a header of one column has none).
+    const declared = await all(
+      readCsvRows(Readable.from([Buffer.from('note\r\na;b,c;d\r\n')]), { delimiter: ',', limits: LIMITS }),
+    );
+    expect(declared[1]!.cells).toEqual(['a;b', 'c;d']);
   });
 
   it('refuses, naming the row: too many rows, a too-long cell, too many columns, a too-long line, an open quote', async () => {
@@ -85,7 +103,7 @@ describe('CSV rows', () => {
     const long = await refusal(
       csvRows(Buffer.from(csvOf([['slug'], ['x'.repeat(101)]])), undefined, { maxCellChars: 100 }),
     );
-    expect([long.code, long.row]).toEqual(['cell-too-long', 2]);
+    expect([long.code, long.row, long.column]).toEqual(['cell-too-long', 2, 1]);
     const wide = await refusal(
       csvRows(Buffer.from(csvOf([Array.from({ length: 6 }, () => 'a')])), undefined, { maxColumns: 5 }),
     );
@@ -121,7 +139,7 @@ describe('XLSX rows', () => {
       ]),
     ];
     await writeXlsx(file, rows);
-    const read = await all(readXlsxRows(file, DEFAULT_IMPORT_LIMITS));
+    const read = await all(readXlsxRows(file, LIMITS));
     expect(read).toHaveLength(3001);
     expect(read[0]).toEqual({ row: 1, cells: ['slug', '名称', 'skuCode', 'attr:length', 'isPublic'] });
     expect(read[1]).toEqual({ row: 2, cells: ['p-0', 'M0不锈钢六角螺栓（A2）', 'SKU-0', '12.5', 'true'] });
@@ -137,7 +155,7 @@ describe('XLSX rows', () => {
 </sheetData></worksheet>`;
     const strings = `<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><r><t>名</t></r><r><t>称</t></r></si></sst>`;
     const file = await writeBuffer(path.join(dir, 'hand.xlsx'), xlsxWithSheet(sheet, strings));
-    expect(await all(readXlsxRows(file, DEFAULT_IMPORT_LIMITS))).toEqual([
+    expect(await all(readXlsxRows(file, LIMITS))).toEqual([
       { row: 1, cells: ['slug', '', '名称'] },
       { row: 3, cells: ['hex-bolt', 'calc & result', 'true'] },
     ]);
@@ -149,13 +167,13 @@ describe('XLSX rows', () => {
     ]);
     expect(bomb.length).toBeLessThan(200 * 1024);
     const file = await writeBuffer(path.join(dir, 'bomb.xlsx'), bomb);
-    const error = await refusal(all(readXlsxRows(file, DEFAULT_IMPORT_LIMITS)));
+    const error = await refusal(all(readXlsxRows(file, LIMITS)));
     expect(error.code).toBe('zip-refused');
     expect(error.message).toMatch(/zip bomb/);
     const total = await refusal(
       all(
         readXlsxRows(file, {
-          ...DEFAULT_IMPORT_LIMITS,
+          ...LIMITS,
           maxCompressionRatio: 10_000,
           maxUnzippedBytes: 10 * 1024 * 1024,
         }),
@@ -171,7 +189,7 @@ describe('XLSX rows', () => {
       { name: 'xl/worksheets/sheet1.xml', data: sheet, declaredSize: 100 },
     ]);
     const file = await writeBuffer(path.join(dir, 'liar.xlsx'), liar);
-    expect((await refusal(all(readXlsxRows(file, DEFAULT_IMPORT_LIMITS)))).code).toBe('malformed-xlsx');
+    expect((await refusal(all(readXlsxRows(file, LIMITS)))).code).toBe('malformed-xlsx');
   });
 
   it('refuses a sheet with a DTD (billion laughs) without expanding an entity', async () => {
@@ -180,34 +198,32 @@ describe('XLSX rows', () => {
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol9 "&lol3;&lol3;&lol3;">]>
 <worksheet><sheetData><row r="1"><c t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>`;
     const file = await writeBuffer(path.join(dir, 'laughs.xlsx'), xlsxWithSheet(laughs));
-    const error = await refusal(all(readXlsxRows(file, DEFAULT_IMPORT_LIMITS)));
+    const error = await refusal(all(readXlsxRows(file, LIMITS)));
     expect(error.code).toBe('malformed-xlsx');
     expect(error.message).toMatch(/DTD/);
     const external = `<?xml version="1.0"?><worksheet><sheetData><row r="1"><c t="inlineStr"><is><t>&xxe;</t></is></c></row></sheetData></worksheet>`;
     const file2 = await writeBuffer(path.join(dir, 'xxe.xlsx'), xlsxWithSheet(external));
-    expect((await refusal(all(readXlsxRows(file2, DEFAULT_IMPORT_LIMITS)))).code).toBe('malformed-xlsx');
+    expect((await refusal(all(readXlsxRows(file2, LIMITS)))).code).toBe('malformed-xlsx');
   });
 
   it('refuses a file that is not a ZIP, a ZIP that is not a workbook, and too many rows or columns', async () => {
     const csv = await writeBuffer(path.join(dir, 'fake.xlsx'), csvOf(TABLE));
-    expect((await refusal(all(readXlsxRows(csv, DEFAULT_IMPORT_LIMITS)))).code).toBe('not-xlsx');
+    expect((await refusal(all(readXlsxRows(csv, LIMITS)))).code).toBe('not-xlsx');
     const other = await writeBuffer(
       path.join(dir, 'other.xlsx'),
       zipOf([{ name: 'readme.txt', data: 'hello' }]),
     );
-    expect((await refusal(all(readXlsxRows(other, DEFAULT_IMPORT_LIMITS)))).code).toBe('not-xlsx');
+    expect((await refusal(all(readXlsxRows(other, LIMITS)))).code).toBe('not-xlsx');
     const rows = `<worksheet><sheetData>${Array.from({ length: 12 }, (_, i) => `<row r="${i + 1}"><c r="A${i + 1}"><v>${i}</v></c></row>`).join('')}</sheetData></worksheet>`;
     const tall = await writeBuffer(path.join(dir, 'tall.xlsx'), xlsxWithSheet(rows));
-    const error = await refusal(all(readXlsxRows(tall, { ...DEFAULT_IMPORT_LIMITS, maxRows: 10 })));
+    const error = await refusal(all(readXlsxRows(tall, { ...LIMITS, maxRows: 10 })));
     expect([error.code, error.row]).toEqual(['too-many-rows', 12]);
     const wide = await writeBuffer(
       path.join(dir, 'wide.xlsx'),
       xlsxWithSheet('<worksheet><sheetData><row r="1"><c r="ZZ1"><v>1</v></c></row></sheetData></worksheet>'),
     );
-    expect((await refusal(all(readXlsxRows(wide, DEFAULT_IMPORT_LIMITS)))).code).toBe('too-many-columns');
+    expect((await refusal(all(readXlsxRows(wide, LIMITS)))).code).toBe('too-many-columns');
     writeFileSync(path.join(dir, 'empty.xlsx'), '');
-    expect((await refusal(all(readXlsxRows(path.join(dir, 'empty.xlsx'), DEFAULT_IMPORT_LIMITS)))).code).toBe(
-      'not-xlsx',
-    );
+    expect((await refusal(all(readXlsxRows(path.join(dir, 'empty.xlsx'), LIMITS)))).code).toBe('not-xlsx');
   });
 });

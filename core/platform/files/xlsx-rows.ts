@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import yauzl from 'yauzl';
 import type { SheetRow } from './csv-rows.ts';
-import { ImportFileError, type ImportLimits } from './import-limits.ts';
+import { type FileLimits, FileRefusedError } from './file-limits.ts';
 
 /**
  * The rows of the first worksheet of an XLSX file, streamed (SpreadsheetML read with yauzl and
@@ -18,17 +18,17 @@ import { ImportFileError, type ImportLimits } from './import-limits.ts';
  * uncompressed size); rows stream. Cells come back as text: numbers as written in the file,
  * booleans `true`/`false`, formulas as their cached result.
  */
-export async function* readXlsxRows(file: string, limits: ImportLimits): AsyncGenerator<SheetRow> {
+export async function* readXlsxRows(file: string, limits: FileLimits): AsyncGenerator<SheetRow> {
   const zip = await openZip(file);
   try {
     const entries = await checkedEntries(zip, limits);
     const workbook = entries.get('xl/workbook.xml');
     if (!workbook)
-      throw new ImportFileError('not-xlsx', 'The file is a ZIP archive but not an XLSX workbook');
+      throw new FileRefusedError('not-xlsx', 'The file is a ZIP archive but not an XLSX workbook');
     const { sheetPath, sharedStringsPath } = await locateParts(zip, entries, limits);
     const sheet = entries.get(sheetPath);
     if (!sheet)
-      throw new ImportFileError('not-xlsx', 'The workbook names a worksheet the file does not contain');
+      throw new FileRefusedError('not-xlsx', 'The workbook names a worksheet the file does not contain');
     const shared = entries.get(sharedStringsPath);
     const strings = shared ? await readSharedStrings(zip, shared, limits) : [];
     yield* readSheet(zip, sheet, strings, limits);
@@ -44,7 +44,7 @@ function openZip(file: string): Promise<yauzl.ZipFile> {
       { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
       (error, zip) => {
         if (error || !zip) {
-          reject(new ImportFileError('not-xlsx', 'The file is not an XLSX workbook (not a ZIP archive)'));
+          reject(new FileRefusedError('not-xlsx', 'The file is not an XLSX workbook (not a ZIP archive)'));
         } else resolve(zip);
       },
     );
@@ -54,10 +54,10 @@ function openZip(file: string): Promise<yauzl.ZipFile> {
 const MIB = 1024 * 1024;
 
 /** The central directory, checked against the bounds before a byte is inflated. */
-function checkedEntries(zip: yauzl.ZipFile, limits: ImportLimits): Promise<Map<string, yauzl.Entry>> {
+function checkedEntries(zip: yauzl.ZipFile, limits: FileLimits): Promise<Map<string, yauzl.Entry>> {
   if (zip.entryCount > limits.maxZipEntries) {
     return Promise.reject(
-      new ImportFileError('zip-refused', `The archive has more than ${limits.maxZipEntries} entries`),
+      new FileRefusedError('zip-refused', `The archive has more than ${limits.maxZipEntries} entries`),
     );
   }
   return new Promise((resolve, reject) => {
@@ -66,10 +66,10 @@ function checkedEntries(zip: yauzl.ZipFile, limits: ImportLimits): Promise<Map<s
     zip.on('entry', (entry: yauzl.Entry) => {
       total += entry.uncompressedSize;
       if ((entry.generalPurposeBitFlag & 1) !== 0) {
-        reject(new ImportFileError('zip-refused', 'The workbook is encrypted'));
+        reject(new FileRefusedError('zip-refused', 'The workbook is encrypted'));
       } else if (total > limits.maxUnzippedBytes) {
         reject(
-          new ImportFileError(
+          new FileRefusedError(
             'zip-refused',
             `The archive unpacks to more than ${limits.maxUnzippedBytes} bytes`,
           ),
@@ -79,7 +79,7 @@ function checkedEntries(zip: yauzl.ZipFile, limits: ImportLimits): Promise<Map<s
         entry.uncompressedSize / Math.max(1, entry.compressedSize) > limits.maxCompressionRatio
       ) {
         reject(
-          new ImportFileError(
+          new FileRefusedError(
             'zip-refused',
             `An entry of the archive is compressed more than ${limits.maxCompressionRatio} times: refused as a zip bomb`,
           ),
@@ -91,7 +91,7 @@ function checkedEntries(zip: yauzl.ZipFile, limits: ImportLimits): Promise<Map<s
     });
     zip.on('end', () => resolve(entries));
     zip.on('error', () =>
-      reject(new ImportFileError('not-xlsx', 'The ZIP archive of the workbook is damaged')),
+      reject(new FileRefusedError('not-xlsx', 'The ZIP archive of the workbook is damaged')),
     );
     zip.readEntry();
   });
@@ -100,7 +100,7 @@ function checkedEntries(zip: yauzl.ZipFile, limits: ImportLimits): Promise<Map<s
 async function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
   const stream = await new Promise<Readable>((resolve, reject) => {
     zip.openReadStream(entry, (error, readable) => {
-      if (error || !readable) reject(new ImportFileError('not-xlsx', `${entry.fileName} cannot be read`));
+      if (error || !readable) reject(new FileRefusedError('not-xlsx', `${entry.fileName} cannot be read`));
       else resolve(readable);
     });
   });
@@ -118,14 +118,14 @@ function local(name: string): string {
 function xmlParser(part: string): SaxesParser {
   const parser = new SaxesParser({ position: false });
   parser.on('doctype', () => {
-    throw new ImportFileError('malformed-xlsx', `${part} declares a DTD: refused`);
+    throw new FileRefusedError('malformed-xlsx', `${part} declares a DTD: refused`);
   });
   return parser;
 }
 
 /**
  * Streams one XML entry through `parser`, calling `drain` after every chunk. Parser failures
- * become `ImportFileError`; an entry inflating past its declared size is refused by yauzl.
+ * become `FileRefusedError`; an entry inflating past its declared size is refused by yauzl.
  */
 async function* parseEntry(
   zip: yauzl.ZipFile,
@@ -141,8 +141,8 @@ async function* parseEntry(
     parser.close();
     yield;
   } catch (error) {
-    if (error instanceof ImportFileError) throw error;
-    throw new ImportFileError(
+    if (error instanceof FileRefusedError) throw error;
+    throw new FileRefusedError(
       'malformed-xlsx',
       `${entry.fileName} is not well-formed: ${(error as Error).message}`,
     );
@@ -154,11 +154,11 @@ async function* parseEntry(
 async function readSmallXml(
   zip: yauzl.ZipFile,
   entry: yauzl.Entry,
-  limits: ImportLimits,
+  limits: FileLimits,
   onOpen: (tag: SaxesTagPlain) => void,
 ): Promise<void> {
   if (entry.uncompressedSize > limits.maxWorkbookXmlBytes) {
-    throw new ImportFileError(
+    throw new FileRefusedError(
       'zip-refused',
       `${entry.fileName} is larger than ${limits.maxWorkbookXmlBytes} bytes`,
     );
@@ -178,7 +178,7 @@ async function drain(steps: AsyncGenerator<void>): Promise<void> {
 async function locateParts(
   zip: yauzl.ZipFile,
   entries: Map<string, yauzl.Entry>,
-  limits: ImportLimits,
+  limits: FileLimits,
 ): Promise<{ sheetPath: string; sharedStringsPath: string }> {
   let sheetRelation: string | undefined;
   await readSmallXml(zip, entries.get('xl/workbook.xml')!, limits, (tag) => {
@@ -208,10 +208,10 @@ async function locateParts(
 async function readSharedStrings(
   zip: yauzl.ZipFile,
   entry: yauzl.Entry,
-  limits: ImportLimits,
+  limits: FileLimits,
 ): Promise<string[]> {
   if (entry.uncompressedSize > limits.maxSharedStringsBytes) {
-    throw new ImportFileError(
+    throw new FileRefusedError(
       'zip-refused',
       `The shared strings of the workbook are larger than ${limits.maxSharedStringsBytes} bytes`,
     );
@@ -234,7 +234,7 @@ async function readSharedStrings(
     if (!inT || phonetic > 0 || !text) return;
     length += value.length;
     if (length > limits.maxCellChars) {
-      throw new ImportFileError(
+      throw new FileRefusedError(
         'cell-too-long',
         `A shared string is longer than ${limits.maxCellChars} characters`,
       );
@@ -269,7 +269,7 @@ async function* readSheet(
   zip: yauzl.ZipFile,
   entry: yauzl.Entry,
   strings: readonly string[],
-  limits: ImportLimits,
+  limits: FileLimits,
 ): AsyncGenerator<SheetRow> {
   const parser = xmlParser(entry.fileName);
   const ready: SheetRow[] = [];
@@ -289,7 +289,7 @@ async function* readSheet(
       const reference = tag.attributes.r;
       column = reference ? columnOf(reference) : column + 1;
       if (column < 0 || column >= limits.maxColumns) {
-        throw new ImportFileError(
+        throw new FileRefusedError(
           'too-many-columns',
           `Row ${rowNumber} has a cell beyond column ${limits.maxColumns}`,
           rowNumber,
@@ -311,10 +311,11 @@ async function* readSheet(
     if (!capture || phonetic > 0) return;
     text += value;
     if (text.length > limits.maxCellChars) {
-      throw new ImportFileError(
+      throw new FileRefusedError(
         'cell-too-long',
         `Row ${rowNumber}, column ${column + 1}: a cell is longer than ${limits.maxCellChars} characters`,
         rowNumber,
+        column + 1,
       );
     }
   });
@@ -329,7 +330,7 @@ async function* readSheet(
       if (type === 's') {
         const found = strings[Number(text)];
         if (found === undefined) {
-          throw new ImportFileError(
+          throw new FileRefusedError(
             'malformed-xlsx',
             `Row ${rowNumber} refers to a shared string that does not exist`,
             rowNumber,
@@ -345,7 +346,7 @@ async function* readSheet(
       while (last >= 0 && (row[last] === undefined || row[last]!.trim() === '')) last--;
       if (last < 0) return;
       if (++dataRows > limits.maxRows) {
-        throw new ImportFileError(
+        throw new FileRefusedError(
           'too-many-rows',
           `The file has more than ${limits.maxRows} data rows`,
           rowNumber,

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../../../platform/database/database.ts';
-import type { CsvEncoding } from '../csv-rows.ts';
+import type { CsvEncoding } from '../../../platform/files/csv-rows.ts';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from '../import-limits.ts';
 import type { ImportMode } from '../import-plan.ts';
 import { type ImportRecord, insertImport, reportEntries } from '../import-records.ts';
