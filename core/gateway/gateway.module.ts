@@ -19,6 +19,7 @@ import { checkReadiness } from '../platform/observability/readiness.ts';
 import type { Platform } from '../platform/platform.ts';
 import { RequestAuthenticator } from './authenticate-request.ts';
 import { mountQueueBoard } from './bull-board.ts';
+import { FLOWS_PATH, FlowsEditor } from './flows-editor.ts';
 import { type GatewayRequest, idempotencyMiddleware } from './idempotency-middleware.ts';
 import { rejectDeepJson } from './json-depth-limit.ts';
 import { buildOpenApi } from './openapi/build-openapi.ts';
@@ -124,6 +125,7 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
   const byAction = new Map(routes.map((r) => [routeKey(r.method, r.action), r]));
   let openApiDocument: object | undefined;
   let authenticator: RequestAuthenticator;
+  let flowsEditor: FlowsEditor | undefined;
 
   // Upload routes hand the raw body to the action as a stream (moleculer-web's `stream:` alias).
   const aliases = Object.fromEntries(
@@ -199,6 +201,22 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
           bodyParsers: { json: { limit: '256kb' } },
           use: [observeRequest, mountQueueBoard(platform, () => authenticator)],
         },
+        ...(config.flows.enabled
+          ? [
+              {
+                // Node-RED parses its own bodies (bounded by its apiMaxLength, 5 MB).
+                path: FLOWS_PATH,
+                authorization: false,
+                mappingPolicy: 'restrict',
+                bodyParsers: false,
+                use: [
+                  observeRequest,
+                  (req: GatewayRequest, res: ServerResponse, next: Next) =>
+                    flowsEditor!.handle(req, res, next),
+                ],
+              },
+            ]
+          : []),
         {
           path: '',
           mappingPolicy: 'restrict',
@@ -299,6 +317,15 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
     },
     created() {
       authenticator = new RequestAuthenticator(tokens, this.broker);
+      if (config.flows.enabled) {
+        flowsEditor = new FlowsEditor({
+          config: config.flows,
+          tokens,
+          authenticator: () => authenticator,
+          broker: this.broker,
+          logger: platform.logger.child({ component: 'node-red' }),
+        });
+      }
       metrics.onScrape(async () => {
         const pool = platform.db.stats();
         metrics.dbPool.set({ state: 'total' }, pool.total);
@@ -317,6 +344,12 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
         }
       });
     },
+    async started() {
+      await flowsEditor?.start((this as unknown as { server: import('node:http').Server }).server);
+    },
+    async stopped() {
+      await flowsEditor?.stop();
+    },
   } as ServiceSchema;
 }
 
@@ -328,7 +361,7 @@ export function createGatewayModule(modules: readonly HubModule[]): HubModule {
   const routes = [...GATEWAY_ROUTES, ...modules.flatMap((m) => m.routes ?? [])];
   return {
     name: 'gateway',
-    description: 'REST API, OpenAPI, health, metrics and the queue board',
+    description: 'REST API, OpenAPI, health, metrics, the queue board and the flow editor',
     routes: GATEWAY_ROUTES,
     service: (platform) => gatewayService(platform, routes),
   };

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -37,6 +37,20 @@ export interface HubConfig {
   connectTimeoutSeconds: number;
   /** Where files live (`file:///dir` or `s3://bucket/prefix?endpoint=...`); unset = `<dataDir>/storage`. */
   storageUrl: string | undefined;
+  /** Node-RED embedded in the gateway at `/flows` (see `flows/README.md`). */
+  flows: FlowsConfig;
+}
+
+export interface FlowsConfig {
+  /** `HUB_FLOWS=off` leaves Node-RED out of the gateway; on by default. */
+  enabled: boolean;
+  /** Node-RED's `userDir` (flows file, credentials file): `HUB_FLOWS_USER_DIR`, default `<dataDir>/flows`. */
+  userDir: string;
+  /**
+   * Encrypts the credentials file: `HUB_FLOWS_CREDENTIAL_SECRET`, or else derived (HKDF-SHA256) from
+   * `HUB_MASTER_KEY`, which a clustered deployment must set, so no process runs with a made-up key.
+   */
+  credentialSecret: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -92,6 +106,24 @@ function readStorageUrl(env: Env): string | undefined {
   return raw;
 }
 
+function readFlowsConfig(env: Env, dataDir: string, masterKey: Buffer): FlowsConfig {
+  const switchValue = (env.HUB_FLOWS || 'on').toLowerCase();
+  if (!['on', 'off'].includes(switchValue))
+    throw new ConfigError(`HUB_FLOWS=${env.HUB_FLOWS} is not on or off`);
+  const explicitSecret = env.HUB_FLOWS_CREDENTIAL_SECRET || undefined;
+  if (explicitSecret !== undefined && explicitSecret.length < 32)
+    throw new ConfigError('HUB_FLOWS_CREDENTIAL_SECRET must be at least 32 characters');
+  return {
+    enabled: switchValue === 'on',
+    userDir: path.resolve(env.HUB_FLOWS_USER_DIR || path.join(dataDir, 'flows')),
+    credentialSecret:
+      explicitSecret ??
+      Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'hub flows credentials', 32)).toString(
+        'base64',
+      ),
+  };
+}
+
 export function loadHubConfig(env: Env = process.env): HubConfig {
   const dataDir = path.resolve(env.HUB_DATA_DIR || 'var');
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -106,6 +138,7 @@ export function loadHubConfig(env: Env = process.env): HubConfig {
   const logLevel = (env.LOG_LEVEL || 'info') as HubConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError(`LOG_LEVEL=${logLevel} is not one of ${LOG_LEVELS.join(', ')}`);
+  const masterKey = readSecret(env, 'HUB_MASTER_KEY', dataDir, embedded).subarray(0, 32);
   return {
     dataDir,
     databaseUrl,
@@ -118,9 +151,10 @@ export function loadHubConfig(env: Env = process.env): HubConfig {
     httpPort: readNumber(env, 'PORT', 3000),
     jwtSecret: readSecret(env, 'HUB_JWT_SECRET', dataDir, embedded),
     accessTokenTtlSeconds: readNumber(env, 'HUB_ACCESS_TOKEN_TTL', 900),
-    masterKey: readSecret(env, 'HUB_MASTER_KEY', dataDir, embedded).subarray(0, 32),
+    masterKey,
     logLevel,
     connectTimeoutSeconds: readNumber(env, 'HUB_CONNECT_TIMEOUT', 5),
     storageUrl: readStorageUrl(env),
+    flows: readFlowsConfig(env, dataDir, masterKey),
   };
 }
