@@ -29,6 +29,8 @@ export async function startTestHub(
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'warn',
+    // Node-RED is one runtime per process; the tests that need it turn it on.
+    HUB_FLOWS: 'off',
     ...options.env,
   });
   const hub = await startHub(config);
