@@ -123,7 +123,7 @@ export const STAFF_ROLES: Record<string, readonly string[]> = {
   finance: ['companies.read', 'audit.read', 'finance.read', 'finance.manage'],
   warehouse: ['jobs.read'],
   'product-manager': ['companies.read', 'catalog.manage'],
-  integration: ['jobs.read', 'jobs.replay', 'jobs.admin', 'system.read', 'api-keys.manage'],
+  integration: ['jobs.read', 'jobs.replay', 'jobs.admin', 'system.read', 'api-keys.manage', 'flows.admin'],
 };
 
 /**
