@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ServiceSchema } from 'moleculer';
 import type { HubModule } from '../platform/hub-module.ts';
 import type { Platform } from '../platform/platform.ts';
+import { documentsArea } from './documents/order-documents.actions.ts';
 import { internalArea } from './internal.actions.ts';
 import { ordersArea } from './orders.actions.ts';
 import type { OrdersArea, OrdersContext } from './orders-area.ts';
@@ -15,6 +16,7 @@ const AREAS: Array<(context: OrdersContext) => OrdersArea> = [
   poDocumentsArea,
   shipmentsArea,
   reorderArea,
+  documentsArea,
   internalArea,
 ];
 
