@@ -1,9 +1,10 @@
 import path from 'node:path';
-import type { ServiceSchema } from 'moleculer';
+import type { Service, ServiceSchema } from 'moleculer';
 import type { HubModule } from '../platform/hub-module.ts';
 import type { Platform } from '../platform/platform.ts';
 import { documentsArea } from './documents/order-documents.actions.ts';
 import { internalArea } from './internal.actions.ts';
+import { startOrderInvoicing } from './order-invoicing.ts';
 import { ordersArea } from './orders.actions.ts';
 import type { OrdersArea, OrdersContext } from './orders-area.ts';
 import { poDocumentsArea } from './po-documents.actions.ts';
@@ -32,5 +33,8 @@ export const ordersModule: HubModule = {
   service: (platform: Platform): ServiceSchema => ({
     name: 'orders',
     actions: Object.assign({}, ...AREAS.map((area) => area({ platform }).actions)),
+    async started(this: Service) {
+      await startOrderInvoicing(platform, this.broker);
+    },
   }),
 };

@@ -6,6 +6,8 @@ import { originOf } from '../platform/auth/auth-context.ts';
 import type { Queryable } from '../platform/database/database.ts';
 import { HubError, UnprocessableRequest } from '../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
+import { writeOutbox } from '../platform/outbox/outbox-writer.ts';
+import { invoiceJob } from './order-invoicing.ts';
 import { allocationsOf, historyOf, requireOrder, transition } from './order-store.ts';
 import {
   actorOf,
@@ -158,6 +160,9 @@ export function shipmentsArea({ platform }: OrdersContext): OrdersArea {
                 },
                 originOf(ctx),
               );
+              // A credit order is invoiced when goods leave (order-invoicing.ts); the job key dedupes.
+              if (order.paymentMethod === 'credit')
+                await writeOutbox(tx, [invoiceJob(orderId)], originOf(ctx));
               await recordAudit(tx, auth, originOf(ctx), {
                 action: 'order.shipment_recorded',
                 entityType: 'order',
