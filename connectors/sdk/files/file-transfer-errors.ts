@@ -1,44 +1,19 @@
-import { PermanentFailure, RetryableFailure } from '../../../core/platform/jobs/job-error-taxonomy.ts';
+import {
+  type ConnectorError,
+  ConnectorPermanentError,
+  ConnectorRetryableError,
+  isConnectorError,
+  NotConnectedError,
+} from '../connector-errors.ts';
 
 /**
- * How file exchange reports failures: errors of the platform's closed job taxonomy (so a job
- * handler's failure is classified with no glue), each carrying the connector category an
- * operator reads (`not-connected`: fix the connection's host, key or permissions; `retryable`:
- * the network or the server blinked; `permanent`: retrying cannot help).
+ * SFTP failures as the SDK's closed taxonomy (`connector-errors.ts`): `not-connected` (host key
+ * not the pinned one, login refused, permission missing: fix the connection), `retryable` (the
+ * network or the server blinked), `permanent` (no such folder, a file over its bound, a name
+ * already taken: retrying cannot help).
  */
-export type FileTransferErrorCategory = 'retryable' | 'not-connected' | 'permanent';
 
-export class FileTransferRetryableError extends RetryableFailure {
-  readonly category: FileTransferErrorCategory = 'retryable';
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'FileTransferRetryableError';
-  }
-}
-
-export class FileTransferPermanentError extends PermanentFailure {
-  readonly category: FileTransferErrorCategory = 'permanent';
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'FileTransferPermanentError';
-  }
-}
-
-/** Host key not the pinned one, login refused, permission missing: fix the connection first. */
-export class FileTransferNotConnectedError extends FileTransferPermanentError {
-  override readonly category: FileTransferErrorCategory = 'not-connected';
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'FileTransferNotConnectedError';
-  }
-}
-
-export type FileTransferError =
-  | FileTransferRetryableError
-  | FileTransferPermanentError
-  | FileTransferNotConnectedError;
-
-/** SFTP status codes (draft-ietf-secsh-filexfer-02, the version OpenSSH speaks). */
+// SFTP status codes (draft-ietf-secsh-filexfer-02, the version OpenSSH speaks).
 const SFTP_NO_SUCH_FILE = 2;
 const SFTP_PERMISSION_DENIED = 3;
 
@@ -57,9 +32,8 @@ const NETWORK_CODES = new Set([
  * An error of the SFTP client (ssh2 / ssh2-sftp-client) as a taxonomy error. `what` says what was
  * being done (`list /outbound/shipments`) so the message names it; credentials never appear.
  */
-export function toFileTransferError(error: unknown, what: string): FileTransferError {
-  if (error instanceof FileTransferRetryableError || error instanceof FileTransferPermanentError)
-    return error;
+export function toFileTransferError(error: unknown, what: string): ConnectorError {
+  if (isConnectorError(error)) return error;
   const { code, level, message } = error as { code?: unknown; level?: unknown; message?: unknown };
   const text = `${what}: ${typeof message === 'string' ? message : String(error)}`;
   // ssh2-sftp-client rewraps ssh2's errors and drops `level`: its message is what is left.
@@ -68,22 +42,22 @@ export function toFileTransferError(error: unknown, what: string): FileTransferE
     code === 'ERR_BAD_AUTH' ||
     (typeof message === 'string' && /authentication methods failed/i.test(message));
   if (loginRefused) {
-    return new FileTransferNotConnectedError(`${text} (login refused: check the user name and key)`, {
+    return new NotConnectedError(`${text} (login refused: check the user name and key)`, undefined, {
       cause: error,
     });
   }
   if (code === SFTP_PERMISSION_DENIED || code === 'EACCES') {
-    return new FileTransferNotConnectedError(`${text} (permission denied)`, { cause: error });
+    return new NotConnectedError(`${text} (permission denied)`, undefined, { cause: error });
   }
   if (code === SFTP_NO_SUCH_FILE || code === 'ENOENT' || code === 'ERR_BAD_PATH') {
-    return new FileTransferPermanentError(`${text} (no such file or folder)`, { cause: error });
+    return new ConnectorPermanentError(`${text} (no such file or folder)`, undefined, { cause: error });
   }
   if (code === 'ENOTFOUND') {
-    return new FileTransferNotConnectedError(`${text} (unknown host)`, { cause: error });
+    return new NotConnectedError(`${text} (unknown host)`, undefined, { cause: error });
   }
   if (typeof code === 'string' && NETWORK_CODES.has(code)) {
-    return new FileTransferRetryableError(text, { cause: error });
+    return new ConnectorRetryableError(text, undefined, { cause: error });
   }
   // Anything else (a generic SFTP failure, a dropped session) may pass on a second try.
-  return new FileTransferRetryableError(text, { cause: error });
+  return new ConnectorRetryableError(text, undefined, { cause: error });
 }

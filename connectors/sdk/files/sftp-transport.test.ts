@@ -6,11 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PermanentFailure, RetryableFailure } from '../../../core/platform/jobs/job-error-taxonomy.ts';
 import { waitFor } from '../../../core/platform/testing/wait-for.ts';
-import {
-  FileTransferNotConnectedError,
-  FileTransferPermanentError,
-  FileTransferRetryableError,
-} from './file-transfer-errors.ts';
+import { ConnectorPermanentError, ConnectorRetryableError, NotConnectedError } from '../connector-errors.ts';
 import { type SftpConnectionConfig, SftpTransport } from './sftp-transport.ts';
 import { otherHostKeyFingerprint, startTestSftpServer, type TestSftpServer } from './testing/sftp-server.ts';
 
@@ -60,26 +56,26 @@ describe('connecting', () => {
 
     const other = await otherHostKeyFingerprint();
     const error = await failure(SftpTransport.connect({ ...config, hostKeyFingerprint: other }));
-    expect(error).toBeInstanceOf(FileTransferNotConnectedError);
+    expect(error).toBeInstanceOf(NotConnectedError);
     expect(error).toBeInstanceOf(PermanentFailure);
     expect(error.message).toContain(server.hostKeyFingerprint);
     expect(error.message).toContain(other);
 
     const malformed = await failure(SftpTransport.connect({ ...config, hostKeyFingerprint: 'MD5:aa:bb' }));
-    expect(malformed).toBeInstanceOf(FileTransferPermanentError);
+    expect(malformed).toBeInstanceOf(ConnectorPermanentError);
   });
 
   it('reports a refused login as not-connected and a closed port as retryable, never echoing the key', async () => {
     const stranger = await otherClientKey();
     const refused = await failure(SftpTransport.connect({ ...config, privateKey: stranger }));
-    expect(refused).toBeInstanceOf(FileTransferNotConnectedError);
+    expect(refused).toBeInstanceOf(NotConnectedError);
     expect(refused.message).not.toContain('PRIVATE KEY');
 
     const closedPort = await unusedPort();
     const down = await failure(
       SftpTransport.connect({ ...config, port: closedPort, connectTimeoutMs: 5_000 }),
     );
-    expect(down).toBeInstanceOf(FileTransferRetryableError);
+    expect(down).toBeInstanceOf(ConnectorRetryableError);
     expect(down).toBeInstanceOf(RetryableFailure);
   });
 });
@@ -143,10 +139,10 @@ describe('moving files', () => {
       });
       expect((await readFile(local)).equals(content)).toBe(true);
       const error = await failure(sftp.download('/download/big.csv', path.join(work, 'small.csv'), 1000));
-      expect(error).toBeInstanceOf(FileTransferPermanentError);
+      expect(error).toBeInstanceOf(ConnectorPermanentError);
       expect(error.message).toMatch(/larger than 1000 bytes/);
       const missing = await failure(sftp.download('/download/none.csv', path.join(work, 'none.csv'), 1000));
-      expect(missing).toBeInstanceOf(FileTransferPermanentError);
+      expect(missing).toBeInstanceOf(ConnectorPermanentError);
     });
   });
 
@@ -158,7 +154,7 @@ describe('moving files', () => {
       const again = await sftp.writeFile('/inbound/orders', 'ORD_1.csv', Buffer.from('a,b\r\n'));
       expect(again.alreadyThere).toBe(true);
       const clash = await failure(sftp.writeFile('/inbound/orders', 'ORD_1.csv', Buffer.from('other\r\n')));
-      expect(clash).toBeInstanceOf(FileTransferPermanentError);
+      expect(clash).toBeInstanceOf(ConnectorPermanentError);
       expect((await server.read('/inbound/orders/ORD_1.csv')).toString()).toBe('a,b\r\n');
       await sftp.writeFile('/inbound/orders', 'ORD_1.csv', Buffer.from('fixed\r\n'), { overwrite: true });
       expect((await server.read('/inbound/orders/ORD_1.csv')).toString()).toBe('fixed\r\n');

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import SftpClient from 'ssh2-sftp-client';
+import { ConnectorPermanentError, ConnectorRetryableError, NotConnectedError } from '../connector-errors.ts';
 import {
   type CompleteFile,
   type CompletionConvention,
@@ -11,12 +12,7 @@ import {
   type RemoteEntry,
   type StableSizeObservation,
 } from './completion-conventions.ts';
-import {
-  FileTransferNotConnectedError,
-  FileTransferPermanentError,
-  FileTransferRetryableError,
-  toFileTransferError,
-} from './file-transfer-errors.ts';
+import { toFileTransferError } from './file-transfer-errors.ts';
 
 /** How to reach a partner's SFTP server. Secrets (`privateKey`, `passphrase`, `password`) stay in memory. */
 export interface SftpConnectionConfig {
@@ -71,7 +67,7 @@ export class SftpTransport {
   static async connect(config: SftpConnectionConfig): Promise<SftpTransport> {
     const expected = normaliseFingerprint(config.hostKeyFingerprint);
     if (!expected) {
-      throw new FileTransferPermanentError(
+      throw new ConnectorPermanentError(
         `The host key fingerprint of ${config.host} is not of the form SHA256:<base64> (as ssh-keygen -l prints it)`,
       );
     }
@@ -99,7 +95,7 @@ export class SftpTransport {
     } catch (error) {
       await client.end().catch(() => undefined);
       if (presented !== undefined && !fingerprintsEqual(presented, expected)) {
-        throw new FileTransferNotConnectedError(
+        throw new NotConnectedError(
           `${what}: the server presented host key ${presented}, not the pinned ${expected}; refused (a changed server key must be confirmed and pinned again)`,
         );
       }
@@ -154,7 +150,7 @@ export class SftpTransport {
       transform(chunk: Buffer, _encoding, callback: TransformCallback) {
         size += chunk.length;
         if (size > maxBytes) {
-          callback(new FileTransferPermanentError(`${what}: the file is larger than ${maxBytes} bytes`));
+          callback(new ConnectorPermanentError(`${what}: the file is larger than ${maxBytes} bytes`));
           return;
         }
         hash.update(chunk);
@@ -234,7 +230,7 @@ export class SftpTransport {
     const target = path.posix.join(directory, name);
     if (!options.overwrite && (await this.exists(target))) {
       if (await this.#sameContent(target, content)) return { path: target, alreadyThere: true };
-      throw new FileTransferPermanentError(
+      throw new ConnectorPermanentError(
         `write ${target}: a different file of that name is already there; not replaced`,
       );
     }
@@ -273,9 +269,13 @@ export class SftpTransport {
       );
     } catch (error) {
       if (await this.exists(to)) {
-        throw new FileTransferPermanentError(`rename ${from} to ${to}: the target exists; not replaced`, {
-          cause: error,
-        });
+        throw new ConnectorPermanentError(
+          `rename ${from} to ${to}: the target exists; not replaced`,
+          undefined,
+          {
+            cause: error,
+          },
+        );
       }
       if (!(await this.exists(from))) throw toFileTransferError(error, `rename ${from} to ${to}`);
       // Plain rename failed with the target absent (a server without hard links): the atomic
@@ -287,7 +287,7 @@ export class SftpTransport {
 
   async #posixRename(from: string, to: string): Promise<void> {
     if (!this.#serverHas(POSIX_RENAME)) {
-      throw new FileTransferPermanentError(
+      throw new ConnectorPermanentError(
         `rename ${from} to ${to}: the server cannot replace a file atomically (no ${POSIX_RENAME})`,
       );
     }
@@ -326,10 +326,7 @@ function uniqueName(name: string): string {
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new FileTransferRetryableError(`${what}: no answer within ${ms} ms`)),
-      ms,
-    );
+    timer = setTimeout(() => reject(new ConnectorRetryableError(`${what}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -354,7 +351,7 @@ function idleGuard(ms: number, what: string): Transform {
   const arm = () => {
     clearTimeout(timer);
     timer = setTimeout(
-      () => guard.destroy(new FileTransferRetryableError(`${what}: no byte moved for ${ms} ms`)),
+      () => guard.destroy(new ConnectorRetryableError(`${what}: no byte moved for ${ms} ms`)),
       ms,
     );
   };
