@@ -23,6 +23,8 @@ const DOMAINS = [
   'payments',
   'inventory',
   'quotes',
+  'orders',
+  'workflows',
 ];
 
 /** Routes that only ever answer about the caller themself: nothing of another tenant to aim at. */
@@ -47,6 +49,9 @@ interface Fixture {
   invoiceRequestId: string;
   paymentId: string;
   quoteId: string;
+  /** Company A's order (pending approval, with a PO document) and an unattached PO document; set in beforeAll. */
+  orderId: string;
+  poDocumentId: string;
 }
 
 const cny = (yuan: number) => ({ amountMinor: String(yuan * 100), currency: 'CNY' });
@@ -213,6 +218,8 @@ async function createCompany(staff: string, name: string, email: string): Promis
     invoiceRequestId: invoiceRequest.body.id,
     paymentId: payment.body.id,
     quoteId: quote.body.id,
+    orderId: '',
+    poDocumentId: '',
   };
 }
 
@@ -475,6 +482,43 @@ function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
         expect: 'not-found',
       },
     ],
+    listOrders: [
+      { method: 'GET', path: '/api/orders', expect: 'list' },
+      { method: 'GET', path: '/api/orders?status=pending_approval&q=PO-ALPHA', expect: 'list' },
+    ],
+    getOrder: [{ method: 'GET', path: `/api/orders/${target.orderId}`, expect: 'not-found' }],
+    cancelOrder: [
+      {
+        method: 'POST',
+        path: `/api/orders/${target.orderId}/cancel`,
+        body: { reason: 'hijacked' },
+        expect: 'not-found',
+      },
+    ],
+    reorder: [
+      {
+        method: 'POST',
+        path: `/api/orders/${target.orderId}/reorder`,
+        body: { createCart: true },
+        expect: 'not-found',
+      },
+    ],
+    getOrderPoDocument: [
+      { method: 'GET', path: `/api/orders/${target.orderId}/po-document`, expect: 'not-found' },
+    ],
+    getOrderDocument: [
+      { method: 'GET', path: `/api/orders/${target.orderId}/documents/sales-order`, expect: 'not-found' },
+    ],
+    // An upload is the caller's own; naming A's document at checkout is tried in its own test below.
+    uploadPoDocument: [],
+    placeOrder: [
+      {
+        method: 'POST',
+        path: '/api/orders',
+        body: { cartId: target.cartId, paymentMethod: 'credit' },
+        expect: 'not-found',
+      },
+    ],
     listCarts: [{ method: 'GET', path: '/api/carts', expect: 'list' }],
     // A cart of B's own: names nothing of another tenant.
     createCart: [],
@@ -675,6 +719,8 @@ const idsOf = (target: Fixture) => [
   target.invoiceRequestId,
   target.paymentId,
   target.quoteId,
+  target.orderId,
+  target.poDocumentId,
 ];
 
 /** A public SKU priced 10.00 for everyone and 5.00 in company A's contract list. */
@@ -739,7 +785,49 @@ beforeAll(async () => {
   });
   expect(onlyInA.status).toBe(201);
   aContract = await contractPrices(staff, a.companyId);
+  await orderOfA(staff);
 }, 60_000);
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+
+async function uploadPoDocument(token: string): Promise<string> {
+  const response = await fetch(`${t.baseUrl}/api/orders/po-documents`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/pdf' },
+    body: PDF,
+  });
+  const body = (await response.json()) as { id: string };
+  if (response.status !== 201) throw new Error(`fixture: ${response.status} ${JSON.stringify(body)}`);
+  return body.id;
+}
+
+/** Company A's order of the contract-priced SKU, waiting for A's approval rule, with its PO document. */
+async function orderOfA(staff: string) {
+  const warehouse = await http(t.baseUrl, 'POST', '/api/staff/inventory/warehouses', {
+    token: staff,
+    body: { code: 'ISO-WH', name: '隔离仓' },
+  });
+  const received = await http(t.baseUrl, 'POST', '/api/staff/inventory/receipts', {
+    token: staff,
+    body: { warehouseId: warehouse.body.id, lines: [{ skuCode: aContract.sku, quantity: 100 }] },
+  });
+  const placed = await http(t.baseUrl, 'POST', '/api/orders', {
+    token: a.token,
+    body: {
+      lines: [{ code: aContract.sku, quantity: 2 }],
+      checkoutToken: randomUUID(),
+      paymentMethod: 'credit',
+      poNumber: 'PO-ALPHA-1',
+      poDocumentId: await uploadPoDocument(a.token),
+    },
+  });
+  for (const answer of [warehouse, received, placed]) {
+    if (answer.status >= 300) throw new Error(`fixture: ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+  expect(placed.body.order.status).toBe('pending_approval');
+  a.orderId = placed.body.order.id;
+  a.poDocumentId = await uploadPoDocument(a.token);
+}
 afterAll(async () => {
   await t?.stop();
 });
@@ -780,6 +868,29 @@ test("company B's administrator cannot read or change anything of company A", as
     }
   }
   expect(failures).toEqual([]);
+  expect(await fingerprintOf(a.companyId)).toEqual(before);
+});
+
+test("B can neither attach A's PO document to its own order nor reach orders through staff routes", async () => {
+  const before = await fingerprintOf(a.companyId);
+  const placed = await http(t.baseUrl, 'POST', '/api/orders', {
+    token: b.token,
+    body: {
+      lines: [{ code: aContract.sku, quantity: 1 }],
+      checkoutToken: randomUUID(),
+      paymentMethod: 'credit',
+      poDocumentId: a.poDocumentId,
+    },
+  });
+  expect(placed.status).toBe(422);
+  expect(placed.body.type).toBe('https://hub.local/problems/po-document-not-usable');
+  for (const path of [
+    `/api/staff/orders/${a.orderId}`,
+    `/api/staff/orders/${a.orderId}/po-document`,
+    `/api/staff/orders?companyId=${a.companyId}`,
+  ]) {
+    expect([path, (await http(t.baseUrl, 'GET', path, { token: b.token })).status]).toEqual([path, 403]);
+  }
   expect(await fingerprintOf(a.companyId)).toEqual(before);
 });
 
