@@ -155,6 +155,19 @@ const checks: Record<string, () => Promise<void>> = {
   async removeApprovalDelegation() {
     await expect(call('delegation.remove', {}, b.people.buyer!)).rejects.toMatchObject({ code: 404 });
   },
+  // Staff routes: no buyer, of either company, passes the staff check; A's request stays as it was.
+  async getStaffApprovalRequest() {
+    for (const who of [...intruders(), a.people.admin!]) {
+      await expect(call('staff.get', { id: aRequest.id }, who)).rejects.toMatchObject({ code: 403 });
+    }
+  },
+  async decideStaffApproval() {
+    for (const who of [...intruders(), a.people.finance!]) {
+      await expect(call('staff.decide', { id: aRequest.id, decision: 'approve' }, who)).rejects.toMatchObject(
+        { code: 403 },
+      );
+    }
+  },
 };
 
 describe('company B against company A', () => {

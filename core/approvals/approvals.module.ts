@@ -10,7 +10,7 @@ import type {
 } from '../../schemas/generated/types.ts';
 import { schemaRef } from '../../schemas/index.ts';
 import { recordAudit } from '../platform/audit/audit-log.ts';
-import { originOf, requireBuyerCompany, requirePermission } from '../platform/auth/auth-context.ts';
+import { authOf, originOf, requireBuyerCompany, requirePermission } from '../platform/auth/auth-context.ts';
 import { Forbidden, NotFound, UnprocessableRequest } from '../platform/errors/hub-errors.ts';
 import type { HubModule } from '../platform/hub-module.ts';
 import type { Platform } from '../platform/platform.ts';
@@ -38,6 +38,14 @@ import {
   ruleCursor,
   updateRule,
 } from './rules.ts';
+import {
+  cancelStaffApproval,
+  decideAsStaff,
+  requestStaffApproval,
+  type StaffActor,
+  type StaffPolicy,
+  staffDetail,
+} from './staff-requests.ts';
 import { visibleRequests } from './visibility.ts';
 
 export interface ApprovalsOptions {
@@ -60,6 +68,13 @@ function buyerActor(ctx: Context): Actor {
   const { auth, companyId } = requireBuyerCompany(ctx);
   if (auth.kind !== 'buyer') throw new Forbidden('This operation is for buyer users');
   return { auth, companyId, userId: auth.principalId, origin: originOf(ctx) };
+}
+
+/** A staff member (or a staff-level system caller) acting: no company in the auth context. */
+function staffActor(ctx: Context): StaffActor {
+  const auth = authOf(ctx);
+  if (auth.kind === 'buyer' || auth.companyId) throw new Forbidden('This operation is for staff');
+  return { auth, userId: auth.principalId, origin: originOf(ctx) };
 }
 
 function rulesManager(ctx: Context): Actor {
@@ -343,6 +358,52 @@ function approvalsService(platform: Platform, options: ApprovalsOptions): Servic
           return toApprovalRequest(detail);
         },
       },
+
+      /**
+       * Internal, for hub domains, called with the requesting staff member's context: a staff-side
+       * approval of one company's subject (see staff-requests.ts).
+       */
+      'staff.request': {
+        visibility: 'public' as const,
+        params: schemaRef('api/approvals/staff-approval-request-params'),
+        async handler(
+          ctx: Context<{
+            companyId: string;
+            subject: ApprovalSubject;
+            snapshot: PurchaseSnapshot;
+            policy: StaffPolicy;
+          }>,
+        ) {
+          const actor = staffActor(ctx);
+          return toApprovalRequest(await requestStaffApproval(engineFor(ctx), actor, ctx.params, now()));
+        },
+      },
+
+      /** Internal: the subject moved on; its pending staff request is cancelled (null when none). */
+      'staff.cancel': {
+        visibility: 'public' as const,
+        params: schemaRef('api/approvals/staff-cancel-approval-params'),
+        async handler(ctx: Context<{ companyId: string; subject: ApprovalSubject; reason?: string }>) {
+          const actor = staffActor(ctx);
+          const detail = await cancelStaffApproval(engineFor(ctx), actor, ctx.params, now());
+          return detail ? toApprovalRequest(detail) : null;
+        },
+      },
+
+      'staff.get': {
+        params: schemaRef('api/common/id-params'),
+        async handler(ctx: Context<{ id: string }>) {
+          return toApprovalRequest(await staffDetail(db, staffActor(ctx), ctx.params.id));
+        },
+      },
+
+      'staff.decide': {
+        params: schemaRef('api/approvals/decide-approval-params'),
+        async handler(ctx: Context<DecideApprovalParams>) {
+          const { id, ...input } = ctx.params;
+          return toApprovalRequest(await decideAsStaff(engineFor(ctx), staffActor(ctx), id, input, now()));
+        },
+      },
     },
 
     started(this: Service) {
@@ -372,7 +433,8 @@ function approvalsService(platform: Platform, options: ApprovalsOptions): Servic
 export function createApprovalsModule(options: ApprovalsOptions = {}): HubModule {
   return {
     name: 'approvals',
-    description: 'Purchase approval rules, approval requests with N-of-M steps, delegation and escalation',
+    description:
+      'Purchase approval rules, approval requests with N-of-M steps, delegation and escalation; staff-side requests decided by permission holders',
     migrations: { domain: 'approvals', directory: path.join(import.meta.dirname, 'migrations') },
     routes: [
       {
@@ -506,6 +568,31 @@ export function createApprovalsModule(options: ApprovalsOptions = {}): HubModule
         tag: 'approvals',
         summary: 'Approve or reject (with a comment) the active steps the caller may decide',
         audience: 'buyer',
+        paramsSchema: 'api/common/id-params',
+        requestSchema: 'api/approvals/decide-approval-request',
+        responseSchema: 'entities/approval-request',
+      },
+      {
+        method: 'GET',
+        path: '/api/staff/approvals/:id',
+        action: 'approvals.staff.get',
+        operationId: 'getStaffApprovalRequest',
+        tag: 'approvals',
+        summary:
+          'A staff-side approval request (a quote below the margin floor): for its requester and staff holding a permission of its steps',
+        audience: 'staff',
+        paramsSchema: 'api/common/id-params',
+        responseSchema: 'entities/approval-request',
+      },
+      {
+        method: 'POST',
+        path: '/api/staff/approvals/:id/decisions',
+        action: 'approvals.staff.decide',
+        operationId: 'decideStaffApproval',
+        tag: 'approvals',
+        summary:
+          'Approve or reject (with a comment) the active step of a staff-side request whose permission the caller holds; never one’s own request',
+        audience: 'staff',
         paramsSchema: 'api/common/id-params',
         requestSchema: 'api/approvals/decide-approval-request',
         responseSchema: 'entities/approval-request',

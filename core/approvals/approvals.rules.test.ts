@@ -253,7 +253,7 @@ describe('demo rules', () => {
 });
 
 describe('routes', () => {
-  it('are buyer routes of the approvals tag served by the module’s own actions; internal actions are not routed', () => {
+  it('are buyer routes (and staff routes under /api/staff) of the approvals tag served by the module’s own actions; internal actions are not routed', () => {
     const service = approvalsModule.service(world.hub.hub.platform);
     const actions = service.actions as Record<string, { visibility?: string }>;
     const routes = approvalsModule.routes ?? [];
@@ -270,15 +270,18 @@ describe('routes', () => {
       ['DELETE', '/api/approvals/delegation', 'removeApprovalDelegation'],
       ['GET', '/api/approvals/:id', 'getApprovalRequest'],
       ['POST', '/api/approvals/:id/decisions', 'decideApproval'],
+      ['GET', '/api/staff/approvals/:id', 'getStaffApprovalRequest'],
+      ['POST', '/api/staff/approvals/:id/decisions', 'decideStaffApproval'],
     ]);
     // Where a created rule lives, filled by the gateway from the answer's id.
     expect(routes.find((route) => route.successStatus === 201)?.location).toBe('/api/approval-rules/{id}');
     for (const route of routes) {
-      expect(route).toMatchObject({ tag: 'approvals', audience: 'buyer' });
+      const staff = route.path.startsWith('/api/staff/');
+      expect(route).toMatchObject({ tag: 'approvals', audience: staff ? 'staff' : 'buyer' });
       expect(Object.keys(actions).map((name) => `approvals.${name}`)).toContain(route.action);
     }
     const routed = new Set(routes.map((route) => route.action));
-    for (const internal of ['request', 'status', 'cancel']) {
+    for (const internal of ['request', 'status', 'cancel', 'staff.request', 'staff.cancel']) {
       expect(actions[internal]?.visibility).toBe('public');
       expect(routed.has(`approvals.${internal}`)).toBe(false);
     }

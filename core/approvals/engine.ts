@@ -52,11 +52,11 @@ export interface Actor {
   origin: RequestOrigin;
 }
 
-function event(name: string, companyId: string, payload: Record<string, unknown>): OutboxEvent {
+export function event(name: string, companyId: string, payload: Record<string, unknown>): OutboxEvent {
   return { kind: 'event', name, companyId, payload };
 }
 
-function subjectKey(companyId: string, subject: ApprovalSubject): string {
+export function subjectKey(companyId: string, subject: ApprovalSubject): string {
   return `approvals.subject:${companyId}:${subject.type}:${subject.id}`;
 }
 
@@ -130,7 +130,7 @@ async function activateStep(
 }
 
 /** Ends a request (superseded, cancelled, rejected): open chains and steps are cancelled. */
-async function closeRequest(
+export async function closeRequest(
   tx: Queryable,
   request: RequestRow,
   status: Extract<RequestStatus, 'superseded' | 'cancelled' | 'rejected'>,
@@ -162,7 +162,7 @@ async function closeRequest(
   );
 }
 
-function requireDetail(detail: RequestDetail | undefined): RequestDetail {
+export function requireDetail(detail: RequestDetail | undefined): RequestDetail {
   if (!detail) throw new NotFound('Approval request');
   return detail;
 }

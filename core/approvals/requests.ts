@@ -140,7 +140,7 @@ export async function currentRequest(
   return rows[0] ? toRequestRow(rows[0]) : undefined;
 }
 
-/** The subject's latest request, whatever its status. */
+/** The subject's latest buyer-side request, whatever its status. */
 export async function latestRequest(
   db: Queryable,
   companyId: string,
@@ -148,7 +148,7 @@ export async function latestRequest(
 ): Promise<RequestRow | undefined> {
   const { rows } = await db.query(
     `SELECT ${REQUEST_COLUMNS} FROM approvals.requests r
-      WHERE r.company_id = $1 AND r.subject_type = $2 AND r.subject_id = $3
+      WHERE r.company_id = $1 AND r.subject_type = $2 AND r.subject_id = $3 AND r.audience = 'buyer'
       ORDER BY r.created_at DESC, (r.status NOT IN ('superseded', 'cancelled')) DESC
       LIMIT 1`,
     [companyId, subject.type, subject.id],

@@ -11,7 +11,7 @@ export interface Viewer {
 
 /**
  * SQL condition (on `approvals.requests r`) for the requests a viewer may see, with its values
- * numbered from `$<first>`: always within their company; their own requests; those where they,
+ * numbered from `$<first>`: always within their company and never a staff-side request; their own requests; those where they,
  * or someone they currently stand in for, are an approver of any step or decided; and, with
  * `approvals.read`, those of requesters in their unit (`unit`), in their unit or below
  * (`unit_tree`), or anywhere in the company (`company`).
@@ -20,7 +20,7 @@ export function visibleRequests(viewer: Viewer, first: number): { sql: string; v
   const scope = permissionScope(viewer.auth, 'approvals.read');
   const unitId = viewer.auth.unitId ?? null;
   const p = (offset: number) => `$${first + offset}`;
-  const sql = `r.company_id = ${p(0)} AND (
+  const sql = `r.company_id = ${p(0)} AND r.audience = 'buyer' AND (
       r.requester_id = ${p(1)}
       OR ${p(2)}::boolean
       OR (${p(3)}::uuid IS NOT NULL AND r.requester_unit_id = ${p(3)}::uuid)
