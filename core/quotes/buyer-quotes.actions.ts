@@ -12,6 +12,7 @@ import type { Transaction } from '../platform/database/database.ts';
 import { HubError, UnprocessableRequest, ValidationFailed } from '../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
 import { writeOutbox } from '../platform/outbox/outbox-writer.ts';
+import { withdrawMarginApproval } from './margin-approval.ts';
 import { lineFigures, sumTotals } from './quote-money.ts';
 import {
   changeState,
@@ -371,7 +372,7 @@ export function buyerQuotesArea({ platform, config }: QuotesContext): QuotesArea
         params: schemaRef('api/quotes/quote-reason-params'),
         async handler(ctx: Context<QuoteReasonParams>) {
           const buyer = buyerOf(ctx);
-          await db.transaction(async (tx) => {
+          const before = await db.transaction(async (tx) => {
             const quote = await requireQuote(
               tx,
               ctx.params.id,
@@ -385,8 +386,13 @@ export function buyerQuotesArea({ platform, config }: QuotesContext): QuotesArea
               'cancel',
               { kind: 'buyer', id: buyer.userId },
               { reason: ctx.params.reason ?? null },
+              { pending_version: null },
             );
+            return quote;
           });
+          if (before.state === 'pending_approval') {
+            await withdrawMarginApproval(ctx, before, buyer.userId, 'quote cancelled by the buyer');
+          }
           return view(ctx.params.id, buyer.companyId);
         },
       },

@@ -36,11 +36,11 @@ function uploadAction(action: ActionSchema): ActionSchema {
 
 /**
  * The version an upload belongs to. Buyers attach to their own latest version (the request or a
- * counter) while the quote waits for staff; staff attach to their version waiting for approval,
+ * counter) while the quote waits for staff (approval included); staff attach to their version waiting for approval,
  * or to the version the buyer is looking at. Otherwise 409 `quote-attachment-not-allowed`.
  */
 async function versionToAttachTo(db: Queryable, quote: QuoteRow, who: 'buyer' | 'staff'): Promise<number> {
-  if (who === 'buyer' && ['requested', 'in_review', 'countered'].includes(quote.state)) {
+  if (who === 'buyer' && ['requested', 'in_review', 'pending_approval', 'countered'].includes(quote.state)) {
     const { rows } = await db.query<{ number: number }>(
       `SELECT max(number) AS number FROM quotes.quote_versions WHERE quote_id = $1 AND author_kind = 'buyer'`,
       [quote.id],
@@ -55,7 +55,7 @@ async function versionToAttachTo(db: Queryable, quote: QuoteRow, who: 'buyer' | 
     409,
     'quote-attachment-not-allowed',
     who === 'buyer'
-      ? 'Buyers attach files while the quote waits for staff (requested, in review, countered)'
+      ? 'Buyers attach files while the quote waits for staff (requested, in review, pending approval, countered)'
       : 'Staff attach files to a quoted version or one waiting for approval',
     { state: quote.state },
   );

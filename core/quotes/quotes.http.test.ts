@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createProducts, defaultPriceList, setPrices } from '../carts/testing/carts-hub.ts';
 import { http, logInAs, startTestHub, type TestHub } from '../platform/testing/start-test-hub.ts';
+import { waitFor } from '../platform/testing/wait-for.ts';
 import { assertMatchesSchema } from '../pricing/testing/pricing-hub.ts';
 import { expireQuotes } from './quote-expiry.ts';
 
@@ -19,9 +20,12 @@ const cny = (minor: number | bigint) => ({ amountMinor: String(minor), currency:
 
 beforeAll(async () => {
   t = await startTestHub({
-    env: { HUB_SERVICES: 'accounts,catalog,pricing,carts,quotes,gateway', HUB_QUOTES_SWEEP_SECONDS: '0' },
+    env: {
+      HUB_SERVICES: 'accounts,catalog,pricing,carts,quotes,approvals,outbox,jobs,gateway',
+      HUB_QUOTES_SWEEP_SECONDS: '0',
+    },
   });
-  await t.hub.broker.waitForServices(['accounts', 'catalog', 'pricing', 'carts', 'quotes']);
+  await t.hub.broker.waitForServices(['accounts', 'catalog', 'pricing', 'carts', 'quotes', 'approvals']);
   staff = await logInAs(t.baseUrl, 'admin@hub.local', 'demo-admin-password');
   buyer = await logInAs(t.baseUrl, 'buyer@acme.example', 'demo-buyer-password');
   const company = await http(t.baseUrl, 'POST', '/api/staff/companies', {
@@ -298,107 +302,177 @@ describe('quotes: request, respond, counter, accept', () => {
   });
 });
 
-describe('quotes: margin floor approval', () => {
-  it('holds a version below the floor from the buyer until another staff member approves it', async () => {
-    const quote = await requestQuote({ lines: [{ skuId: skus.get('Q-1')!.skuId, quantity: 2 }] });
+describe('quotes: margin floor approval through the approvals engine', () => {
+  /** A staff member holding `quotes.approve`, as the gateway would pass them. */
+  const approverAs = (permissions = ['quotes.approve']) => ({
+    meta: {
+      auth: { kind: 'staff' as const, principalId: randomUUID(), companyId: null, permissions },
+      origin: { requestId: randomUUID() },
+    },
+  });
+
+  async function heldQuote(quantity: number, unitPrice: number) {
+    const quote = await requestQuote({ lines: [{ skuId: skus.get('Q-1')!.skuId, quantity }] });
     await staffCall(`/${quote.id}/review`, {});
-    // 20,000 listed; 16,000 is 20 % below, deeper than the default 15 % floor.
     const held = await staffCall(`/${quote.id}/versions`, {
       basedOn: 1,
       validUntil: inADay(),
-      lines: [{ lineNo: 1, unitPrice: cny(8000) }],
+      lines: [{ lineNo: 1, unitPrice: cny(unitPrice) }],
     });
     expect(held.status).toBe(201);
-    expect(held.body).toMatchObject({
-      state: 'in_review',
-      pendingApproval: { version: 2 },
-      quotedVersion: null,
-    });
-    expect(held.body.versions[1].approval).toBe('pending');
-    const seen = await http(t.baseUrl, 'GET', `/api/quotes/${quote.id}`, { token: buyer });
-    expect(seen.body.versions).toHaveLength(1);
-    expect(seen.body.pendingApproval).toBeNull();
-    // The author cannot approve their own version; no second answer while one is pending.
-    expect((await staffCall(`/${quote.id}/approval`, { version: 2, decision: 'approve' })).status).toBe(403);
-    expect(
-      (
-        await staffCall(`/${quote.id}/versions`, {
-          basedOn: 2,
-          validUntil: inADay(),
-          lines: [{ lineNo: 1, unitPrice: cny(9000) }],
-        })
-      ).status,
-    ).toBe(409);
+    return held.body;
+  }
 
-    const approver = {
-      meta: {
-        auth: {
-          kind: 'staff' as const,
-          principalId: randomUUID(),
-          companyId: null,
-          permissions: ['quotes.approve'],
-        },
-      },
-    };
-    const noRight = { meta: { auth: { ...approver.meta.auth, permissions: ['quotes.manage'] } } };
+  async function staffView(id: string) {
+    return (await http(t.baseUrl, 'GET', `/api/staff/quotes/${id}`, { token: staff })).body;
+  }
+
+  async function waitForState(id: string, state: string) {
+    await waitFor(async () => (await staffView(id)).state === state, `quote ${id} ${state}`, 60_000);
+    return staffView(id);
+  }
+
+  it('a version below the floor waits in pending_approval until a staff approver (not the author) approves it', async () => {
+    // 20,000 listed; 16,000 is 20 % below, deeper than the default 15 % floor.
+    const held = await heldQuote(2, 8000);
+    expect(held).toMatchObject({
+      state: 'pending_approval',
+      quotedVersion: null,
+      pendingApproval: { version: 2 },
+    });
+    expect(held.versions[1].approval).toBe('pending');
+    const approvalId = held.pendingApproval.approvalId as string;
+    expect(approvalId).toEqual(expect.any(String));
+
+    // The engine holds a staff-side request for the quote's company, the author as requester.
+    const request = await http(t.baseUrl, 'GET', `/api/staff/approvals/${approvalId}`, { token: staff });
+    expect(request.status).toBe(200);
+    assertMatchesSchema('entities/approval-request', request.body);
+    expect(request.body).toMatchObject({
+      subject: { type: 'quote-margin', id: held.id },
+      status: 'pending',
+      snapshot: { total: cny(16000) },
+      chains: [{ ruleName: 'Quote below the margin floor', steps: [{ status: 'active', required: 1 }] }],
+    });
+
+    // The buyer sees the state, not the version or its number.
+    const seen = await http(t.baseUrl, 'GET', `/api/quotes/${held.id}`, { token: buyer });
+    expect(seen.body).toMatchObject({ state: 'pending_approval', latestVersion: 1, pendingApproval: null });
+    expect(seen.body.versions).toHaveLength(1);
+    // No second answer while one waits; the buyer cannot accept it.
+    const second = await staffCall(`/${held.id}/versions`, {
+      basedOn: 2,
+      validUntil: inADay(),
+      lines: [{ lineNo: 1, unitPrice: cny(9000) }],
+    });
+    expect(second.status).toBe(409);
+    const accept = await http(t.baseUrl, 'POST', `/api/quotes/${held.id}/accept`, {
+      token: buyer,
+      body: { version: 2 },
+    });
+    expect(accept.status).toBe(409);
+
+    // The author cannot decide their own version; to staff without quotes.approve it does not exist.
+    const own = await http(t.baseUrl, 'POST', `/api/staff/approvals/${approvalId}/decisions`, {
+      token: staff,
+      body: { decision: 'approve' },
+    });
+    expect(own.status).toBe(403);
     await expect(
-      t.hub.broker.call('quotes.staff.approval', { id: quote.id, version: 2, decision: 'approve' }, noRight),
-    ).rejects.toMatchObject({ code: 403 });
-    const approved = (await t.hub.broker.call(
-      'quotes.staff.approval',
-      { id: quote.id, version: 2, decision: 'approve', comment: 'strategic account' },
-      approver,
-    )) as {
-      state: string;
-      quotedVersion: number;
-      history: Array<{ action: string; actor: { kind: string } }>;
-    };
-    expect(approved.state).toBe('quoted');
-    expect(approved.quotedVersion).toBe(2);
-    expect(approved.history.at(-1)).toMatchObject({ action: 'approve', actor: { kind: 'system' } });
-    const now = await http(t.baseUrl, 'GET', `/api/quotes/${quote.id}`, { token: buyer });
+      t.hub.broker.call(
+        'approvals.staff.decide',
+        { id: approvalId, decision: 'approve' },
+        approverAs(['quotes.manage']),
+      ),
+    ).rejects.toMatchObject({ code: 404 });
+    // Buyers never reach staff-side requests, not even their own company's.
+    expect((await http(t.baseUrl, 'GET', `/api/approvals/${approvalId}`, { token: buyer })).status).toBe(404);
+
+    const decided = (await t.hub.broker.call(
+      'approvals.staff.decide',
+      { id: approvalId, decision: 'approve', comment: 'strategic account' },
+      approverAs(),
+    )) as { status: string };
+    expect(decided.status).toBe('approved');
+    const approved = await waitForState(held.id, 'quoted');
+    expect(approved).toMatchObject({ quotedVersion: 2, pendingApproval: null });
+    expect(approved.history.slice(-2)).toMatchObject([
+      { action: 'submit_for_approval', from: 'in_review', to: 'pending_approval', actor: { kind: 'staff' } },
+      { action: 'approve', from: 'pending_approval', to: 'quoted', actor: { kind: 'system' }, version: 2 },
+    ]);
+    const now = await http(t.baseUrl, 'GET', `/api/quotes/${held.id}`, { token: buyer });
     expect(
       now.body.versions.map((v: { number: number; approval: string }) => [v.number, v.approval]),
     ).toEqual([
       [1, 'not_required'],
       [2, 'approved'],
     ]);
-  });
+    const published = await events(held.id);
+    expect(published.map((e) => e.topic)).toEqual([
+      'quote.requested',
+      'quote.in_review',
+      'quote.pending_approval',
+      'quote.quoted',
+    ]);
+    for (const event of published)
+      assertMatchesSchema(`events/${event.topic.replace('.', '-').replaceAll('_', '-')}`, event.payload);
+  }, 90_000);
 
-  it('a version within the floor is shown at once; a rejected one never', async () => {
-    const quote = await requestQuote({ lines: [{ skuId: skus.get('Q-1')!.skuId, quantity: 1 }] });
-    await staffCall(`/${quote.id}/review`, {});
-    const held = await staffCall(`/${quote.id}/versions`, {
-      basedOn: 1,
-      validUntil: inADay(),
-      lines: [{ lineNo: 1, unitPrice: cny(5000) }],
-    });
-    expect(held.body.pendingApproval).toEqual({ version: 2, approvalId: null });
-    const approver = {
-      meta: {
-        auth: {
-          kind: 'staff' as const,
-          principalId: randomUUID(),
-          companyId: null,
-          permissions: ['quotes.approve'],
-        },
-      },
-    };
+  it('a rejection returns the quote to in_review with the reason; within the floor a version shows at once', async () => {
+    const held = await heldQuote(1, 5000);
+    const approvalId = held.pendingApproval.approvalId as string;
+    // A rejection needs a comment.
+    await expect(
+      t.hub.broker.call('approvals.staff.decide', { id: approvalId, decision: 'reject' }, approverAs()),
+    ).rejects.toMatchObject({ code: 400 });
     await t.hub.broker.call(
-      'quotes.staff.approval',
-      { id: quote.id, version: 2, decision: 'reject', comment: 'too deep' },
-      approver,
+      'approvals.staff.decide',
+      { id: approvalId, decision: 'reject', comment: 'too deep' },
+      approverAs(),
     );
+    const returned = await waitForState(held.id, 'in_review');
+    expect(returned.history.at(-1)).toMatchObject({
+      action: 'return',
+      from: 'pending_approval',
+      to: 'in_review',
+      actor: { kind: 'system' },
+      version: 2,
+      reason: expect.stringContaining('too deep'),
+    });
+    expect(returned.versions[1].approval).toBe('rejected');
+    expect(returned.pendingApproval).toBeNull();
     // Exactly 15 % off (8,500) is at the floor, not below it.
-    const within = await staffCall(`/${quote.id}/versions`, {
+    const within = await staffCall(`/${held.id}/versions`, {
       basedOn: 2,
       validUntil: inADay(),
       lines: [{ lineNo: 1, unitPrice: cny(8500) }],
     });
     expect(within.body).toMatchObject({ state: 'quoted', quotedVersion: 3, pendingApproval: null });
-    const seen = await http(t.baseUrl, 'GET', `/api/quotes/${quote.id}`, { token: buyer });
+    const seen = await http(t.baseUrl, 'GET', `/api/quotes/${held.id}`, { token: buyer });
     expect(seen.body.versions.map((v: { number: number }) => v.number)).toEqual([1, 3]);
-  });
+    const published = await events(held.id);
+    const returnEvent = published.find((e) => e.payload.action === 'return')!;
+    expect(returnEvent).toMatchObject({
+      topic: 'quote.in_review',
+      payload: { reason: expect.stringContaining('too deep') },
+    });
+  }, 90_000);
+
+  it('cancelling a quote withdraws its request; a late decision on it changes nothing', async () => {
+    const held = await heldQuote(3, 7000);
+    const approvalId = held.pendingApproval.approvalId as string;
+    const cancelled = await http(t.baseUrl, 'POST', `/api/quotes/${held.id}/cancel`, {
+      token: buyer,
+      body: { reason: 'bought elsewhere' },
+    });
+    expect(cancelled.body.state).toBe('cancelled');
+    const request = await http(t.baseUrl, 'GET', `/api/staff/approvals/${approvalId}`, { token: staff });
+    expect(request.body).toMatchObject({ status: 'cancelled', cancelReason: 'quote cancelled by the buyer' });
+    await expect(
+      t.hub.broker.call('approvals.staff.decide', { id: approvalId, decision: 'approve' }, approverAs()),
+    ).rejects.toMatchObject({ code: 409 });
+    expect((await staffView(held.id)).state).toBe('cancelled');
+  }, 90_000);
 });
 
 describe('quotes: expiry, rejection, cancellation', () => {

@@ -1,8 +1,10 @@
 import path from 'node:path';
-import type { Service, ServiceSchema } from 'moleculer';
+import type { Context, Service, ServiceSchema } from 'moleculer';
 import type { HubModule } from '../platform/hub-module.ts';
+import type { PublishedOutboxEvent } from '../platform/outbox/outbox-relay.ts';
 import type { Platform } from '../platform/platform.ts';
 import { buyerQuotesArea } from './buyer-quotes.actions.ts';
+import { onMarginDecision, startMarginApproval } from './margin-approval.ts';
 import { startOrderConversion } from './order-conversion.ts';
 import { quoteAttachmentsArea } from './quote-attachments.ts';
 import { startQuoteExpiry } from './quote-expiry.ts';
@@ -25,8 +27,18 @@ export function quotesService(platform: Platform, config: QuotesConfig = loadQuo
   return {
     name: 'quotes',
     actions: Object.assign({}, ...areas.map((a) => a.actions)),
+    events: {
+      // The approvals engine decided on a version below the margin floor (margin-approval.ts).
+      'approval.approved': {
+        handler: (ctx: Context<PublishedOutboxEvent>) => onMarginDecision(platform.db, ctx, 'approved'),
+      },
+      'approval.rejected': {
+        handler: (ctx: Context<PublishedOutboxEvent>) => onMarginDecision(platform.db, ctx, 'rejected'),
+      },
+    },
     async started(this: Service) {
       await startOrderConversion(platform, this.broker);
+      await startMarginApproval(platform, this.broker);
       if (config.sweepSeconds > 0) {
         await startQuoteExpiry(platform, config.sweepSeconds, (expired) => {
           if (expired.length) this.logger.info(`expired ${expired.length} quotes`);

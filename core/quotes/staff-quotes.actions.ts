@@ -1,20 +1,9 @@
 import type { Context } from 'moleculer';
-import type {
-  QuoteApprovalParams,
-  QuoteListQuery,
-  QuoteReasonParams,
-  StaffQuoteParams,
-} from '../../schemas/generated/types.ts';
+import type { QuoteListQuery, QuoteReasonParams, StaffQuoteParams } from '../../schemas/generated/types.ts';
 import { schemaRef } from '../../schemas/index.ts';
-import { recordAudit } from '../platform/audit/audit-log.ts';
-import { originOf } from '../platform/auth/auth-context.ts';
-import {
-  Forbidden,
-  HubError,
-  UnprocessableRequest,
-  ValidationFailed,
-} from '../platform/errors/hub-errors.ts';
+import { HubError, UnprocessableRequest, ValidationFailed } from '../platform/errors/hub-errors.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
+import { enqueueMarginApproval, requestMarginApproval, withdrawMarginApproval } from './margin-approval.ts';
 import { discountDepthBp, lineFigures, sumTotals } from './quote-money.ts';
 import { nextState } from './quote-states.ts';
 import {
@@ -26,9 +15,9 @@ import {
   quoteView,
   requireQuote,
 } from './quote-store.ts';
-import { APPROVE, LIMITS, type QuotesArea, type QuotesContext, READ, staffOf, TAG } from './quotes-area.ts';
+import { LIMITS, type QuotesArea, type QuotesContext, READ, staffOf, TAG } from './quotes-area.ts';
 
-/** Staff: every company's quotes; review, respond with versions, approve below-floor versions, decline, cancel. */
+/** Staff: every company's quotes; review, respond with versions (below the floor: to the approvals engine), decline, cancel. */
 export function staffQuotesArea({ platform, config }: QuotesContext): QuotesArea {
   const { db } = platform;
   const all = { companyId: null };
@@ -90,6 +79,7 @@ export function staffQuotesArea({ platform, config }: QuotesContext): QuotesArea
           if (validUntil.getTime() <= Date.now()) {
             throw new ValidationFailed([{ pointer: '/validUntil', detail: 'must be in the future' }]);
           }
+          let held: number | null = null;
           await db.transaction(async (tx) => {
             const quote = await requireQuote(tx, id, all, { lock: true });
             // Refused by the table before anything else (a quoted quote waits for the buyer).
@@ -177,23 +167,18 @@ export function staffQuotesArea({ platform, config }: QuotesContext): QuotesArea
               lines,
             });
             if (belowFloor) {
-              // Not a state change: the buyer sees nothing until an approver agrees.
-              await tx.query(
-                'UPDATE quotes.quotes SET pending_version = $2, updated_at = now() WHERE id = $1',
-                [id, next],
+              // The buyer sees nothing of it until the approvals engine agrees (margin-approval.ts).
+              await move(
+                tx,
+                ctx,
+                quote,
+                'submit_for_approval',
+                { kind: 'staff', id: auth.principalId, auth },
+                { version: next, total },
+                { pending_version: next, approval_id: null },
               );
-              await recordAudit(tx, auth, originOf(ctx), {
-                action: 'quote.approval_requested',
-                entityType: 'quote',
-                entityId: id,
-                companyId: quote.companyId,
-                details: {
-                  version: next,
-                  total: total.toString(),
-                  listTotal: listTotal?.toString() ?? null,
-                  maxDiscountBp: config.maxDiscountBp,
-                },
-              });
+              await enqueueMarginApproval(tx, id, next);
+              held = next;
               return;
             }
             await move(
@@ -206,68 +191,12 @@ export function staffQuotesArea({ platform, config }: QuotesContext): QuotesArea
               { quoted_version: next, valid_until: validUntil },
             );
           });
-          return view(id);
-        },
-      },
-
-      'staff.approval': {
-        params: schemaRef('api/quotes/quote-approval-params'),
-        async handler(ctx: Context<QuoteApprovalParams>) {
-          const auth = staffOf(ctx, APPROVE);
-          const { id, version, decision, comment } = ctx.params;
-          if (decision === 'reject' && !comment) {
-            throw new ValidationFailed([{ pointer: '/comment', detail: 'a rejection needs a comment' }]);
+          if (held !== null) {
+            // Usually names the request in this answer; the committed job asks again if this fails.
+            await requestMarginApproval(db, ctx.broker, id, held).catch((error: unknown) =>
+              ctx.broker.logger.warn('quote margin approval not requested yet; the job retries', error),
+            );
           }
-          await db.transaction(async (tx) => {
-            const quote = await requireQuote(tx, id, all, { lock: true });
-            if (quote.pendingVersion !== version) {
-              throw new HubError(409, 'quote-version-stale', 'That version is not waiting for approval', {
-                pendingVersion: quote.pendingVersion,
-              });
-            }
-            const { rows } = await tx.query(
-              'SELECT author_id, valid_until, total_minor FROM quotes.quote_versions WHERE quote_id = $1 AND number = $2',
-              [id, version],
-            );
-            const author = rows[0]!;
-            if (author.author_id === auth.principalId)
-              throw new Forbidden('The author of a quote version cannot approve it');
-            await tx.query(
-              'UPDATE quotes.quote_versions SET approval = $3 WHERE quote_id = $1 AND number = $2',
-              [id, version, decision === 'approve' ? 'approved' : 'rejected'],
-            );
-            await recordAudit(tx, auth, originOf(ctx), {
-              action: `quote.version_${decision === 'approve' ? 'approved' : 'rejected'}`,
-              entityType: 'quote',
-              entityId: id,
-              companyId: quote.companyId,
-              details: { version, comment: comment ?? null },
-            });
-            if (decision === 'reject') {
-              // The author answers again (a new version based on the latest); the state stays.
-              await tx.query(
-                'UPDATE quotes.quotes SET pending_version = NULL, updated_at = now() WHERE id = $1',
-                [id],
-              );
-              return;
-            }
-            const validUntil = author.valid_until as Date;
-            if (validUntil.getTime() <= Date.now()) {
-              throw new UnprocessableRequest(
-                'quote-expired',
-                'The version ran out of validity while waiting; quote again',
-              );
-            }
-            await move(
-              tx,
-              ctx,
-              quote,
-              'approve',
-              { kind: 'system', id: auth.principalId },
-              { version, total: BigInt(author.total_minor), reason: comment ?? null },
-              { quoted_version: version, valid_until: validUntil, pending_version: null },
-            );
-          });
           return view(id);
         },
       },
@@ -276,7 +205,7 @@ export function staffQuotesArea({ platform, config }: QuotesContext): QuotesArea
         params: schemaRef('api/quotes/quote-reason-params'),
         async handler(ctx: Context<QuoteReasonParams>) {
           const auth = staffOf(ctx);
-          await db.transaction(async (tx) => {
+          const before = await db.transaction(async (tx) => {
             const quote = await requireQuote(tx, ctx.params.id, all, { lock: true });
             await move(
               tx,
@@ -287,7 +216,11 @@ export function staffQuotesArea({ platform, config }: QuotesContext): QuotesArea
               { reason: ctx.params.reason ?? null },
               { pending_version: null },
             );
+            return quote;
           });
+          if (before.state === 'pending_approval') {
+            await withdrawMarginApproval(ctx, before, auth.principalId, 'quote declined');
+          }
           return view(ctx.params.id);
         },
       },
@@ -296,7 +229,7 @@ export function staffQuotesArea({ platform, config }: QuotesContext): QuotesArea
         params: schemaRef('api/quotes/quote-reason-params'),
         async handler(ctx: Context<QuoteReasonParams>) {
           const auth = staffOf(ctx);
-          await db.transaction(async (tx) => {
+          const before = await db.transaction(async (tx) => {
             const quote = await requireQuote(tx, ctx.params.id, all, { lock: true });
             await move(
               tx,
@@ -307,7 +240,11 @@ export function staffQuotesArea({ platform, config }: QuotesContext): QuotesArea
               { reason: ctx.params.reason ?? null },
               { pending_version: null },
             );
+            return quote;
           });
+          if (before.state === 'pending_approval') {
+            await withdrawMarginApproval(ctx, before, auth.principalId, 'quote cancelled');
+          }
           return view(ctx.params.id);
         },
       },
@@ -386,18 +323,6 @@ const ROUTES: RouteSpec[] = [
     responseSchema: 'entities/quote',
     successStatus: 201,
     location: `${BASE}/{id}`,
-  },
-  {
-    method: 'POST',
-    path: `${BASE}/:id/approval`,
-    action: 'quotes.staff.approval',
-    operationId: 'decideQuoteApproval',
-    tag: TAG,
-    summary: 'Approve or reject a quote version below the margin floor (quotes.approve; not its author)',
-    audience: 'staff',
-    paramsSchema: 'api/common/id-params',
-    requestSchema: 'api/quotes/quote-approval-request',
-    responseSchema: 'entities/quote',
   },
   {
     method: 'POST',
