@@ -676,6 +676,21 @@ function probes(target: Fixture, caller: Fixture): Record<string, Probe[]> {
     cancelQuote: [
       { method: 'POST', path: `/api/quotes/${target.quoteId}/cancel`, body: {}, expect: 'not-found' },
     ],
+    attachQuoteFile: [
+      {
+        method: 'POST',
+        path: `/api/quotes/${target.quoteId}/attachments`,
+        file: { contentType: 'application/pdf', content: '%PDF-1.4\n%%EOF\n' },
+        expect: 'not-found',
+      },
+    ],
+    getQuoteFile: [
+      {
+        method: 'GET',
+        path: `/api/quotes/${target.quoteId}/attachments/${randomUUID()}`,
+        expect: 'not-found',
+      },
+    ],
     getStockAvailability: [
       { method: 'GET', path: `/api/inventory/availability?skuIds=${randomUUID()}`, expect: 'list' },
     ],
