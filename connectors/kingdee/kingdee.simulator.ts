@@ -242,13 +242,19 @@ export class KingdeeSimulator {
     return this.sessions.size;
   }
 
-  /** Moves the simulated clock (FModifyDate of later writes) forward. */
+  /** Moves the simulated clock forward: later writes get later FModifyDate, idle sessions expire. */
   advanceClock(seconds: number): void {
     this.clockOffsetMs += seconds * 1000;
   }
 
+  /** The simulated time as Kingdee writes it (FModifyDate). */
   now(): string {
-    return kingdeeDateTime(new Date(Date.now() + this.clockOffsetMs));
+    return kingdeeDateTime(new Date(this.clockMs()));
+  }
+
+  /** The simulated clock: real time moved by `advanceClock` (sessions idle on it too). */
+  private clockMs(): number {
+    return Date.now() + this.clockOffsetMs;
   }
 
   callCount(service: string): number {
@@ -530,7 +536,7 @@ export class KingdeeSimulator {
       };
     }
     const sessionId = randomUUID();
-    this.sessions.set(sessionId, { user, lastSeen: Date.now() });
+    this.sessions.set(sessionId, { user, lastSeen: this.clockMs() });
     return {
       body: loginResult(1, sessionId, null),
       headers: {
@@ -551,11 +557,11 @@ export class KingdeeSimulator {
     if (!sessionId) return undefined;
     const session = this.sessions.get(sessionId);
     if (!session) return undefined;
-    if (Date.now() - session.lastSeen > this.sessionIdleMs) {
+    if (this.clockMs() - session.lastSeen > this.sessionIdleMs) {
       this.sessions.delete(sessionId);
       return undefined;
     }
-    session.lastSeen = Date.now();
+    session.lastSeen = this.clockMs();
     return session.user;
   }
 

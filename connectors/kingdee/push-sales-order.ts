@@ -47,7 +47,10 @@ export async function pushSalesOrder(
       const saved = await client.save(SALES_ORDER_FORM, data, signal);
       bill = { id: saved.id, number: saved.number, status: 'A' };
     } catch (error) {
-      const found = await findSalesOrder(client, billNo, signal);
+      // If the lookup fails too, the Save's own error says more (maybe committed, refused, ...).
+      const found = await findSalesOrder(client, billNo, signal).catch(() => {
+        throw error;
+      });
       if (!found) throw error;
       bill = found;
     }
