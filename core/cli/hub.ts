@@ -9,6 +9,7 @@ import { Database } from '../platform/database/database.ts';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.ts';
 import { MigrationError } from '../platform/database/migrations.ts';
 import { demoPassword, seedDemo } from './demo-data.ts';
+import { runMappingTest } from './mapping-command.ts';
 
 /** Known start-up failures end with one line on stderr and exit code 1; anything else is a bug. */
 function fail(error: unknown): never {
@@ -153,6 +154,23 @@ program
     } catch (error) {
       fail(error);
     }
+  });
+
+program
+  .command('mapping')
+  .description('work with mapping files (mappings/)')
+  .command('test')
+  .description(
+    'map one record with a mapping file; prints the result and the errors against the target schema',
+  )
+  .argument('<file>', 'mapping file, e.g. mappings/kingdee/sales-order.outbound.yaml')
+  .argument('<input>', 'JSON file with the record to map')
+  .option('--links <file>', 'JSON links { "<entity>": { "<canonical id>": "<external id>" } }')
+  .action(async (file: string, input: string, options: { links?: string }) => {
+    process.exitCode = await runMappingTest(file, input, options, {
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+    });
   });
 
 await program.parseAsync(process.argv);
