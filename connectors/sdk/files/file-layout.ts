@@ -72,6 +72,17 @@ export type ParsedFile =
   | { accepted: true; rows: number; skipped: FileProblem[] }
   | { accepted: false; problems: FileProblem[]; truncated: number };
 
+/** The outcome of reading a whole file once against its layout (`checkFile`). */
+export type CheckedFile =
+  | {
+      accepted: true;
+      rows: number;
+      skipped: FileProblem[];
+      skippedRows: ReadonlySet<number>;
+      columns: ColumnPositions;
+    }
+  | { accepted: false; problems: FileProblem[]; truncated: number };
+
 /**
  * Reads a local copy of a partner's file against its layout, bounded by the layout's limits.
  * Pass one reads the whole file and checks every row; only if the file is accepted does pass
@@ -84,6 +95,23 @@ export async function parseFile(
   onRecords: (records: FileRecord[]) => Promise<void>,
   options: { batchSize?: number } = {},
 ): Promise<ParsedFile> {
+  const checked = await checkFile(localPath, layout);
+  if (!checked.accepted) return checked;
+  const batchSize = options.batchSize ?? 1_000;
+  let batch: FileRecord[] = [];
+  for await (const record of acceptedRecords(localPath, layout, checked)) {
+    batch.push(record);
+    if (batch.length >= batchSize) {
+      await onRecords(batch);
+      batch = [];
+    }
+  }
+  if (batch.length) await onRecords(batch);
+  return { accepted: true, rows: checked.rows, skipped: checked.skipped };
+}
+
+/** Pass one: reads the whole file, checks the header and every row; hands nothing over. */
+export async function checkFile(localPath: string, layout: FileLayout): Promise<CheckedFile> {
   const limits = { ...DEFAULT_PARTNER_FILE_LIMITS, ...layout.limits };
   const problems: FileProblem[] = [];
   let truncated = 0;
@@ -116,31 +144,33 @@ export async function parseFile(
       truncated: 0,
     };
   }
-  if (!columns)
+  if (!columns) {
     return {
       accepted: false,
       problems: [{ code: 'empty-file', message: 'The file has no header row' }],
       truncated: 0,
     };
+  }
   if (problems.length && layout.rowErrors !== 'skip-row') return { accepted: false, problems, truncated };
+  return { accepted: true, rows, skipped: problems, skippedRows, columns };
+}
 
-  const batchSize = options.batchSize ?? 1_000;
-  let batch: FileRecord[] = [];
+/** Pass two: the records of a file `checkFile` accepted (the local copy must not have changed). */
+export async function* acceptedRecords(
+  localPath: string,
+  layout: FileLayout,
+  checked: Extract<CheckedFile, { accepted: true }>,
+): AsyncGenerator<FileRecord> {
+  const limits = { ...DEFAULT_PARTNER_FILE_LIMITS, ...layout.limits };
   let first = true;
   for await (const row of rowsOf(localPath, layout, limits)) {
     if (first) {
       first = false;
       continue;
     }
-    if (skippedRows.has(row.row)) continue;
-    batch.push({ row: row.row, values: valuesOf(row, columns) });
-    if (batch.length >= batchSize) {
-      await onRecords(batch);
-      batch = [];
-    }
+    if (checked.skippedRows.has(row.row)) continue;
+    yield { row: row.row, values: valuesOf(row, checked.columns) };
   }
-  if (batch.length) await onRecords(batch);
-  return { accepted: true, rows, skipped: problems };
 }
 
 /** A report a partner can read: one line per problem, `row;column;code;message`. */
@@ -156,7 +186,7 @@ export function formatProblems(fileName: string, problems: readonly FileProblem[
   return `${lines.join('\r\n')}\r\n`;
 }
 
-type ColumnPositions = Array<{ column: LayoutColumn; index: number | undefined }>;
+export type ColumnPositions = Array<{ column: LayoutColumn; index: number | undefined }>;
 
 function rowsOf(localPath: string, layout: FileLayout, limits: FileLimits): AsyncIterable<SheetRow> {
   return layout.format === 'xlsx'
