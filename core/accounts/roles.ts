@@ -115,14 +115,56 @@ export const PRESET_BUYER_ROLES: Record<string, { name: string; grants: readonly
 /**
  * Staff roles and their (unscoped) permissions. `buyers.act_on_behalf` lets sales and customer
  * service place orders for a buyer (销售远程协助客户下单); the audit log records both people.
+ * Each role holds what its work needs and reads what it must see to do it:
+ * - sales: customers, quotes (not their approval: `quotes.approve` is the admin's, never the
+ *   author's), order review and processing (订单审核与处理), read access to prices and stock;
+ * - customer service: customers and orders to answer questions, acting for a buyer;
+ * - finance: credit limits and terms, receivables, payments, invoice requests (`finance.*`),
+ *   orders to reconcile;
+ * - warehouse: stock, warehouses and movements (`inventory.*`), shipments (`orders.ship`);
+ * - product manager: the catalog and its prices (`pricing.*`), stock to read.
  */
 export const STAFF_ROLES: Record<string, readonly string[]> = {
   admin: ['*'],
-  sales: ['companies.read', 'companies.manage', 'buyers.act_on_behalf', 'audit.read'],
-  'customer-service': ['companies.read', 'buyers.act_on_behalf', 'audit.read'],
-  finance: ['companies.read', 'audit.read', 'finance.read', 'finance.manage'],
-  warehouse: ['jobs.read'],
-  'product-manager': ['companies.read', 'catalog.manage'],
+  sales: [
+    'companies.read',
+    'companies.manage',
+    'buyers.act_on_behalf',
+    'audit.read',
+    'catalog.read',
+    'pricing.read',
+    'inventory.read',
+    'quotes.read',
+    'quotes.manage',
+    'orders.read',
+    'orders.manage',
+  ],
+  'customer-service': [
+    'companies.read',
+    'buyers.act_on_behalf',
+    'audit.read',
+    'catalog.read',
+    'inventory.read',
+    'quotes.read',
+    'orders.read',
+  ],
+  finance: ['companies.read', 'audit.read', 'finance.read', 'finance.manage', 'orders.read'],
+  warehouse: [
+    'jobs.read',
+    'catalog.read',
+    'inventory.read',
+    'inventory.manage',
+    'orders.read',
+    'orders.ship',
+  ],
+  'product-manager': [
+    'companies.read',
+    'catalog.read',
+    'catalog.manage',
+    'pricing.read',
+    'pricing.manage',
+    'inventory.read',
+  ],
   integration: ['jobs.read', 'jobs.replay', 'jobs.admin', 'system.read', 'api-keys.manage', 'flows.admin'],
 };
 

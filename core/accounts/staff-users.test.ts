@@ -56,8 +56,15 @@ test('an admin creates a staff user with a password: staff kind, no company, the
   expect(me.body.permissions).toEqual([
     'audit.read',
     'buyers.act_on_behalf',
+    'catalog.read',
     'companies.manage',
     'companies.read',
+    'inventory.read',
+    'orders.manage',
+    'orders.read',
+    'pricing.read',
+    'quotes.manage',
+    'quotes.read',
   ]);
   const { rows } = await t.hub.platform.db.query(
     `SELECT actor_id, company_id, entity_id, details FROM platform.audit_log WHERE action = 'staff_user.created'`,

@@ -26,21 +26,29 @@ export const TAG = 'orders';
 export const BASE = '/api/orders';
 export const STAFF_BASE = '/api/staff/orders';
 
-/** Staff permissions: `orders.manage` reviews and processes orders (订单审核与处理); reads accept `orders.read`. */
+/**
+ * Staff permissions: `orders.manage` reviews and processes orders (订单审核与处理); reads accept
+ * `orders.read`; shipments accept `orders.ship` too (the warehouse ships, but neither holds nor cancels).
+ */
 export const MANAGE = 'orders.manage';
 export const READ = 'orders.read';
+export const SHIP = 'orders.ship';
 
 /** Bounds. */
 export const LIMITS = {
   linesPerOrder: 500,
 } as const;
 
-/** A staff member holding `orders.manage` (or, for reads, `orders.read`); buyers and company keys are refused. */
-export function requireOrdersStaff(ctx: Context, access: 'read' | 'manage' = 'manage'): AuthContext {
+/**
+ * A staff member holding `orders.manage` (or, for reads, `orders.read`; for shipments,
+ * `orders.ship`); buyers and company keys are refused.
+ */
+export function requireOrdersStaff(ctx: Context, access: 'read' | 'ship' | 'manage' = 'manage'): AuthContext {
   const auth = authOf(ctx);
   if (auth.kind === 'buyer' || auth.companyId) throw new Forbidden('This operation is for staff');
-  if (!(hasPermission(auth, MANAGE) || (access === 'read' && hasPermission(auth, READ)))) {
-    throw new Forbidden(`Missing permission ${MANAGE}`);
+  const also = access === 'read' ? READ : access === 'ship' ? SHIP : undefined;
+  if (!(hasPermission(auth, MANAGE) || (also && hasPermission(auth, also)))) {
+    throw new Forbidden(`Missing permission ${also ?? MANAGE}`);
   }
   return auth;
 }

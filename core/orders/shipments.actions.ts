@@ -109,7 +109,7 @@ export function shipmentsArea({ platform }: OrdersContext): OrdersArea {
       'staff.ship': {
         params: schemaRef('api/orders/record-shipment-params'),
         async handler(ctx: Context<ShipmentRequest>) {
-          const auth = requireOrdersStaff(ctx);
+          const auth = requireOrdersStaff(ctx, 'ship');
           const orderId = ctx.params.id;
           const shipmentId = ctx.params.shipmentId ?? randomUUID();
           if (!(await shipmentExists(db, shipmentId))) {
@@ -194,7 +194,7 @@ const ROUTES: RouteSpec[] = [
     operationId: 'recordShipment',
     tag: TAG,
     summary:
-      'Record a shipment (lines and quantities, carrier, tracking number): stock leaves the warehouse, the order becomes partially shipped (the rest is backordered per line) or shipped; idempotent per shipmentId',
+      'Record a shipment (lines and quantities, carrier, tracking number): stock leaves the warehouse, the order becomes partially shipped (the rest is backordered per line) or shipped; idempotent per shipmentId (orders.ship or orders.manage)',
     audience: 'staff',
     paramsSchema: 'api/orders/record-shipment-params',
     requestSchema: 'api/orders/record-shipment-request',
