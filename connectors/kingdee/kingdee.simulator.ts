@@ -70,7 +70,12 @@ interface FormDefinition {
   numberField?: string;
   entryKey?: string;
   numberPrefix?: string;
+  /** Fields the form has (lower case) besides those records bring: querying others is an error. */
+  header: string[];
+  entry?: string[];
 }
+
+const COMMON = ['fid', 'fdocumentstatus', 'fforbidstatus', 'fcreatedate', 'fmodifydate'];
 
 const FORMS: FormDefinition[] = [
   {
@@ -79,6 +84,27 @@ const FORMS: FormDefinition[] = [
     numberField: 'fbillno',
     entryKey: 'fsaleorderentry',
     numberPrefix: 'XSDD',
+    header: [
+      ...COMMON,
+      'fbillno',
+      'fdate',
+      'fbilltypeid',
+      'fsaleorgid',
+      'fcustid',
+      'fsaledeptid',
+      'fsalerid',
+      'fsaleorderfinance',
+    ],
+    entry: [
+      'fentryid',
+      'fmaterialid',
+      'funitid',
+      'fqty',
+      'fprice',
+      'ftaxprice',
+      'fentrytaxrate',
+      'fdeliverydate',
+    ],
   },
   {
     formId: 'SAL_OUTSTOCK',
@@ -86,6 +112,8 @@ const FORMS: FormDefinition[] = [
     numberField: 'fbillno',
     entryKey: 'fentity',
     numberPrefix: 'XSCKD',
+    header: [...COMMON, 'fbillno', 'fdate', 'fcustomerid', 'fcarrierid', 'fcarriageno', 'fstockorgid'],
+    entry: ['fentryid', 'fmaterialid', 'frealqty', 'funitid', 'fstockid', 'fsoorderno'],
   },
   {
     formId: 'AR_receivable',
@@ -93,10 +121,26 @@ const FORMS: FormDefinition[] = [
     numberField: 'fbillno',
     entryKey: 'fentitydetail',
     numberPrefix: 'AR',
+    header: [...COMMON, 'fbillno', 'fdate', 'fenddate_h', 'fcustomerid', 'fcurrencyid', 'fallamountfor'],
+    entry: ['fentryid', 'fmaterialid', 'fpriceqty', 'ftaxprice', 'fallamountfor_d'],
   },
-  { formId: 'BD_MATERIAL', idField: 'fmaterialid', numberField: 'fnumber' },
-  { formId: 'BD_Customer', idField: 'fcustid', numberField: 'fnumber' },
-  { formId: 'STK_Inventory', idField: 'fid' },
+  {
+    formId: 'BD_MATERIAL',
+    idField: 'fmaterialid',
+    numberField: 'fnumber',
+    header: [...COMMON, 'fmaterialid', 'fnumber', 'fname', 'fspecification', 'fbaseunitid', 'fmaterialgroup'],
+  },
+  {
+    formId: 'BD_Customer',
+    idField: 'fcustid',
+    numberField: 'fnumber',
+    header: [...COMMON, 'fcustid', 'fnumber', 'fname', 'fshortname', 'ftaxregistercode', 'ftel'],
+  },
+  {
+    formId: 'STK_Inventory',
+    idField: 'fid',
+    header: ['fid', 'fmaterialid', 'fstockid', 'fstockorgid', 'flot', 'fbaseqty', 'fbaseunitid'],
+  },
 ];
 
 /** A stored record: keys lower-cased (Kingdee field names are case-insensitive). */
@@ -112,6 +156,8 @@ class FormStore {
 
   constructor(definition: FormDefinition) {
     this.definition = definition;
+    for (const field of definition.header) this.headerFields.add(field);
+    for (const field of definition.entry ?? []) this.entryFields.add(field);
   }
 
   put(record: StoredRecord): void {
