@@ -16,7 +16,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type SearchRequest, type SearchViewer, searchCatalog } from '../catalog/search/search-engine.ts';
-import { indexProducts, type SearchAttribute, type SearchDocument } from '../catalog/search/search-index.ts';
+import {
+  indexProducts,
+  type SearchAttribute,
+  type SearchDocument,
+  type StockState,
+} from '../catalog/search/search-index.ts';
 import { catalogMigrations } from '../catalog/testing/catalog-db.ts';
 import { Database } from '../platform/database/database.ts';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.ts';
@@ -192,8 +197,8 @@ function attributesOf(
   ];
 }
 
-/** `value`, after a random draw that keeps the sequence of draws as it was. */
-const discard = <T>(_draw: number, value: T): T => value;
+const stockOf = (draw: number): StockState =>
+  draw < 0.7 ? 'in_stock' : draw < 0.8 ? 'low_stock' : 'out_of_stock';
 
 /** The documents of products [from, to). */
 function generate(from: number, to: number): { docs: SearchDocument[]; audiences: string[][] } {
@@ -225,11 +230,11 @@ function generate(from: number, to: number): { docs: SearchDocument[]; audiences
       scenarios: [r.pick(SCENARIOS)],
       lifecycle: r.next() < 0.05 ? 'discontinued' : r.next() < 0.03 ? 'draft' : 'active',
       createdAt: new Date(Date.UTC(2024, 0, 1) + n * 60_000),
-      // Pricing and inventory do not exist yet: the index holds no price and no stock, as in the
-      // hub (the draws stay, so the rest of the catalog is the same as with them).
-      priceMinMinor: discard(r.int(10, 500_000), null),
-      currency: null,
-      inStock: discard(r.next(), null),
+      // The lowest default list price (0.10–5,000 yuan) and the stock state (70 % in stock, 10 %
+      // low, 20 % out), as pricing and inventory feed them.
+      priceMinMinor: r.int(10, 500_000),
+      currency: 'CNY',
+      stock: stockOf(r.next()),
     });
     // 95 % public, 5 % in a shared catalog of one of 20 companies.
     audiences.push(r.next() < 0.95 ? ['public'] : [`company:${uuid(104, r.int(1, 20))}`]);

@@ -34,6 +34,16 @@ async function preferredWarehouse(db: Queryable, companyId: string | undefined):
   return rows[0]?.warehouse_id ?? null;
 }
 
+/** The SKUs whose overall low-stock threshold (over every active warehouse) is crossed now. */
+async function belowOverallThreshold(db: Queryable, skuIds: readonly string[]): Promise<Set<string>> {
+  if (!skuIds.length) return new Set();
+  const { rows } = await db.query(
+    'SELECT DISTINCT sku_id FROM inventory.thresholds WHERE sku_id = ANY($1::uuid[]) AND warehouse_id IS NULL AND below',
+    [[...new Set(skuIds.map((id) => id.toLowerCase()))]],
+  );
+  return new Set(rows.map((row) => row.sku_id as string));
+}
+
 function internalView(item: SkuAvailability) {
   return {
     skuId: item.skuId,
@@ -98,7 +108,8 @@ export function availabilityArea({ platform, config }: InventoryContext): Invent
         ) {
           const ids = [...(ctx.params.skuIds ?? []), ...(ctx.params.lines ?? []).map((l) => l.skuId)];
           const items = await availabilityOf(db, ids, await preferredWarehouse(db, ctx.params.companyId));
-          return { items: items.map(internalView) };
+          const low = await belowOverallThreshold(db, ids);
+          return { items: items.map((item) => ({ ...internalView(item), low: low.has(item.skuId) })) };
         },
       },
     },

@@ -10,6 +10,7 @@
  */
 import type { RequestOrigin } from '../platform/auth/auth-context.ts';
 import type { Transaction } from '../platform/database/database.ts';
+import { writeOutbox } from '../platform/outbox/outbox-writer.ts';
 import { evaluateThresholds } from './low-stock.ts';
 
 export const MOVEMENT_KINDS = [
@@ -164,12 +165,34 @@ export async function applyMovements(
     pending = pending.filter((d) => !seen.has(levelKey(d.skuId, d.warehouseId)));
   }
   if (pending.length) throw new Error('Stock levels kept changing under a movement; try again');
+  // SKUs whose availability may have changed state: some warehouse went from nothing available
+  // to some or back, or a threshold was crossed either way (catalog search re-reads them).
+  const changed = new Set<string>();
+  for (const level of levels) {
+    const delta = net.get(levelKey(level.skuId, level.warehouseId));
+    const before = level.available - (delta ? delta.onHand - delta.reserved : 0);
+    if (before > 0 !== level.available > 0) changed.add(level.skuId);
+  }
   if (watched) {
-    await evaluateThresholds(
+    const crossings = await evaluateThresholds(
       tx,
       deltas.map((d) => d.skuId),
       origin,
     );
+    for (const crossing of crossings) changed.add(crossing.skuId);
+  }
+  if (changed.size) {
+    const skuIds = [...changed].sort();
+    const events = [];
+    for (let i = 0; i < skuIds.length; i += 500) {
+      events.push({
+        kind: 'event' as const,
+        name: 'stock.availability_changed',
+        companyId: null,
+        payload: { skuIds: skuIds.slice(i, i + 500) },
+      });
+    }
+    await writeOutbox(tx, events, origin);
   }
   return levels;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { Context, ServiceSchema } from 'moleculer';
+import type { Context, ServiceBroker, ServiceSchema } from 'moleculer';
 import { schemaRef } from '../../../schemas/index.ts';
-import { type HubMeta, originOf } from '../../platform/auth/auth-context.ts';
+import { type AuthContext, type HubMeta, originOf } from '../../platform/auth/auth-context.ts';
 import { ValidationFailed } from '../../platform/errors/hub-errors.ts';
 import type { HubModule } from '../../platform/hub-module.ts';
 import type { Platform } from '../../platform/platform.ts';
@@ -10,7 +10,16 @@ import { requireCatalogStaff } from '../catalog-area.ts';
 import { viewerOf } from '../viewer.ts';
 import { searchRoutes } from './search.routes.ts';
 import { type AttributeFilter, type SearchRequest, type SearchSort, searchCatalog } from './search-engine.ts';
-import { markIndexStale, reindexProducts, syncSearchIndex } from './search-sync.ts';
+import type { StockState } from './search-index.ts';
+import type { OfferSource, SkuPrice, SkuStock } from './search-offers.ts';
+import {
+  markIndexStale,
+  productsWithOldOffers,
+  refreshOffers,
+  refreshOffersOfSkus,
+  reindexProducts,
+  syncSearchIndex,
+} from './search-sync.ts';
 import { normalizeText } from './tokenize.ts';
 
 /** The search query string as the `-query` schema let it through (types coerced). */
@@ -19,6 +28,7 @@ export interface SearchQueryParams {
   brand?: string[];
   category?: string;
   priceBand?: string;
+  stock?: string;
   inStock?: boolean;
   sort?: SearchSort;
   limit?: number;
@@ -69,6 +79,7 @@ export function searchRequestOf(params: SearchQueryParams): SearchRequest {
     category: params.category,
     attributes: [...attributes.values()],
     price,
+    stock: params.stock ? (params.stock.split(',') as StockState[]) : undefined,
     inStock: params.inStock,
     sort: params.sort,
     limit: params.limit,
@@ -87,6 +98,103 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface CatalogSearchOptions {
   /** How often the index is compared with the catalog to catch missed events (default 60 s; 0 = only at start). */
   syncIntervalMs?: number;
+  /** Prices and stock looked up longer ago than this are looked up again by the sync (default 6 h). */
+  offerMaxAgeMs?: number;
+}
+
+/** Pricing and inventory are asked as the system: the default level's prices, every SKU. */
+const SYSTEM: { meta: { auth: AuthContext } } = {
+  meta: {
+    auth: {
+      kind: 'system',
+      principalId: '00000000-0000-4000-8000-0000000005ea',
+      companyId: null,
+      permissions: [],
+    },
+  },
+};
+
+/** SKUs per call: what `pricing.internal.priceLines` and `inventory.internal.available` take. */
+const OFFER_CHUNK = 500;
+/** Products per rolling-refresh batch, and batches per sync round. */
+const OFFER_BATCH = 500;
+const OFFER_BATCHES_PER_ROUND = 20;
+
+interface PricedLine {
+  skuId: string | null;
+  unitPrice: { amountMinor: string; currency: string } | null;
+}
+
+/**
+ * Prices and stock over the mesh: the default list price of one unit of each SKU (as listed), and
+ * available units with the low-stock flag. A source that is not running or fails answers
+ * `undefined`: the index keeps what it has and the rolling refresh tries again.
+ */
+function meshOfferSource(broker: ServiceBroker, log: Platform['logger']): OfferSource {
+  const inChunks = async (
+    skuIds: readonly string[],
+    ask: (chunk: string[]) => Promise<void>,
+    what: string,
+  ) => {
+    try {
+      for (let i = 0; i < skuIds.length; i += OFFER_CHUNK) await ask(skuIds.slice(i, i + OFFER_CHUNK));
+      return true;
+    } catch (error) {
+      log.debug({ err: error }, `search: ${what} not looked up; the index keeps what it has`);
+      return false;
+    }
+  };
+  return {
+    async prices(skuIds) {
+      const prices = new Map<string, SkuPrice>();
+      const ok = await inChunks(
+        skuIds,
+        async (chunk) => {
+          const answer = (await broker.call(
+            'pricing.internal.priceLines',
+            { lines: chunk.map((skuId) => ({ skuId, quantity: 1 })) },
+            SYSTEM,
+          )) as { lines: PricedLine[] };
+          for (const line of answer.lines) {
+            if (line.skuId && line.unitPrice) {
+              prices.set(line.skuId, {
+                amountMinor: BigInt(line.unitPrice.amountMinor),
+                currency: line.unitPrice.currency,
+              });
+            }
+          }
+        },
+        'prices',
+      );
+      return ok ? prices : undefined;
+    },
+    async stock(skuIds) {
+      const stock = new Map<string, SkuStock>();
+      const ok = await inChunks(
+        skuIds,
+        async (chunk) => {
+          const answer = (await broker.call('inventory.internal.available', { skuIds: chunk }, SYSTEM)) as {
+            items: Array<{ skuId: string; available: number; low?: boolean }>;
+          };
+          for (const item of answer.items)
+            stock.set(item.skuId, { available: item.available, low: item.low ?? false });
+        },
+        'stock',
+      );
+      return ok ? stock : undefined;
+    },
+  };
+}
+
+interface SkuEvent {
+  name: string;
+  data: { skuIds?: unknown };
+}
+
+function skuIdsOf(event: SkuEvent | undefined): string[] | null {
+  const ids = event?.data?.skuIds;
+  if (!Array.isArray(ids)) return null;
+  return ids.filter((id): id is string => typeof id === 'string' && UUID.test(id));
 }
 
 /**
@@ -98,6 +206,8 @@ export function catalogSearchService(platform: Platform, options: CatalogSearchO
   const { db, logger } = platform;
   const log = logger.child({ service: 'catalog-search' });
   const intervalMs = options.syncIntervalMs ?? 60_000;
+  const offerMaxAgeMs = options.offerMaxAgeMs ?? 6 * 3_600_000;
+  let offers: OfferSource | undefined;
   let timer: NodeJS.Timeout | undefined;
   let syncing: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -106,8 +216,16 @@ export function catalogSearchService(platform: Platform, options: CatalogSearchO
     syncing = syncing.then(async () => {
       if (stopped) return;
       try {
-        const done = await syncSearchIndex(db, { shouldStop: () => stopped });
+        const done = await syncSearchIndex(db, { shouldStop: () => stopped, offers });
         if (done) log.info({ products: done }, 'search index caught up with the catalog');
+        // Prices and stock looked up longest ago (or marked for it by a list-wide price change).
+        let refreshed = 0;
+        for (let round = 0; round < OFFER_BATCHES_PER_ROUND && offers && !stopped; round++) {
+          const ids = await productsWithOldOffers(db, OFFER_BATCH, offerMaxAgeMs);
+          if (ids.length === 0) break;
+          refreshed += await refreshOffers(db, ids, offers);
+        }
+        if (refreshed) log.info({ products: refreshed }, 'search prices and stock refreshed');
       } catch (error) {
         log.warn({ err: error }, 'search index sync failed; retried on the next round');
       }
@@ -122,10 +240,27 @@ export function catalogSearchService(platform: Platform, options: CatalogSearchO
       return;
     }
     try {
-      await reindexProducts(db, [productId]);
+      await reindexProducts(db, [productId], offers);
     } catch (error) {
       // The periodic sync re-indexes it later; an event handler has nobody to answer to.
       log.warn({ err: error, productId }, 'product not re-indexed; the next sync will');
+    }
+  }
+
+  /** Prices or stock of some SKUs changed: those products' offers are looked up again. */
+  async function onOfferEvent(ctx: Context<SkuEvent>): Promise<void> {
+    if (!offers) return;
+    const skuIds = skuIdsOf(ctx.params);
+    try {
+      if (skuIds) await refreshOffersOfSkus(db, skuIds, offers);
+      // A list-wide change (assignments, validity, a deleted list): every product's price is
+      // looked up again by the rolling refresh, oldest first.
+      else await db.query('UPDATE catalog.search_documents SET offers_at = NULL WHERE offers_at IS NOT NULL');
+    } catch (error) {
+      log.warn(
+        { err: error, event: ctx.params?.name },
+        'search prices / stock not refreshed; the rolling refresh will',
+      );
     }
   }
 
@@ -169,7 +304,7 @@ export function catalogSearchService(platform: Platform, options: CatalogSearchO
         visibility: 'public' as const,
         params: schemaRef('api/catalog/search-reindex-params'),
         async handler(ctx: Context<{ productIds: string[] }>) {
-          await reindexProducts(db, ctx.params.productIds);
+          await reindexProducts(db, ctx.params.productIds, offers);
           return { indexed: ctx.params.productIds.length };
         },
       },
@@ -178,6 +313,11 @@ export function catalogSearchService(platform: Platform, options: CatalogSearchO
       'product.created': { handler: onProductEvent },
       'product.updated': { handler: onProductEvent },
       'product.lifecycle_changed': { handler: onProductEvent },
+      'price_list.changed': { handler: onOfferEvent },
+      'stock.availability_changed': { handler: onOfferEvent },
+    },
+    created() {
+      offers = meshOfferSource(this.broker, log);
     },
     async started() {
       stopped = false;

@@ -203,7 +203,13 @@ describe('GET /api/catalog/search', () => {
       ),
     );
     assertMatchesSchema('api/catalog/search-response', answer);
-    expect(answer.total).toBe(0); // stock is unknown until inventory lands: inStock=false matches nothing
+    // Nothing was received into a warehouse: the bolt is out of stock (inventory runs on this hub).
+    expect(namesOf(answer)).toEqual(['M8 stainless hex bolt']);
+    expect(answer.items[0].stock).toBe('out_of_stock');
+    const inStock = await search(
+      queryString(`q=${encodeURIComponent('不锈钢 螺栓')}&stock=in_stock,low_stock&brand=${brandId}`),
+    );
+    expect(inStock.total).toBe(0);
     const found = await search(
       queryString(
         `q=${encodeURIComponent('不锈钢 螺栓')}&brand=${brandId}&brand=${brandId}&category=${fasteners.id}` +
@@ -225,6 +231,7 @@ describe('GET /api/catalog/search', () => {
     expect(await refused({ 'attr.length.min': 'ten' })).toBe(400);
     expect(await refused({ 'attr.length': 'x', 'attr.length.min': '1' })).toBe(400);
     expect(await refused({ priceBand: '1-2-3' })).toBe(400);
+    expect(await refused({ stock: 'in_stock,plenty' })).toBe(400);
     expect(await refused({ brand: ['not-a-uuid'] })).toBe(400);
     const many = Object.fromEntries(Array.from({ length: 41 }, (_, i) => [`attr.k${i}`, 'x']));
     expect(await refused(many)).toBe(400);

@@ -60,6 +60,11 @@ const cases: Array<[string, SearchViewer, SearchRequest]> = [
     { category: categories.fasteners.id, attributes: [{ key: 'material', values: ['stainless'] }] },
   ],
   ['price and stock', guest, { q: '螺栓', price: { min: 500n }, inStock: true }],
+  [
+    'low stock and a price band',
+    guest,
+    { q: '螺栓', stock: ['low_stock', 'out_of_stock'], price: { min: 500n, max: 999n } },
+  ],
   ['price ascending', guest, { q: '螺栓', sort: 'price_asc' }],
   ['price descending', guest, { q: '螺栓', sort: 'price_desc', limit: 2 }],
   ['newest', guest, { category: categories.fasteners.id, sort: 'newest', limit: 3 }],

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { applyMigrations } from '../../platform/database/migrations.ts';
+import { ValidationFailed } from '../../platform/errors/hub-errors.ts';
 import { platformMigrations } from '../../platform/migrations.ts';
 import { createTestDatabase, type TestDatabase } from '../../platform/testing/test-servers.ts';
 import { catalogMigrations } from '../testing/catalog-db.ts';
@@ -159,12 +160,20 @@ describe('facets', () => {
       ],
     });
     expect(facet('note')).toBeUndefined();
-    expect(result.facets.inStock).toEqual([
-      { value: false, count: 1 },
-      { value: true, count: 1 },
+    expect(result.facets.stock).toEqual([
+      { value: 'in_stock', count: 1 },
+      { value: 'out_of_stock', count: 1 },
       { value: null, count: 2 },
     ]);
-    expect(result.facets.price).toMatchObject({ minMinor: '300', maxMinor: '4000', count: 4 });
+    // Prices 3.00, 12.00, 25.00 and 40.00 yuan in the bands 2–4.99, 10–19.99 and 20–49.99.
+    expect(result.facets.price).toEqual({
+      count: 4,
+      bands: [
+        { minMinor: '200', maxMinor: '499', count: 1 },
+        { minMinor: '1000', maxMinor: '1999', count: 1 },
+        { minMinor: '2000', maxMinor: '4999', count: 2 },
+      ],
+    });
   });
 
   it('counts each facet with every other filter but not its own', async () => {
@@ -232,13 +241,42 @@ describe('facets', () => {
       'm10StainlessBolt',
       'm8StainlessBolt',
     ]);
+    // A band as the facet answers it selects exactly that band's products.
+    const band = await search({ q: '螺栓', price: { min: 2000n, max: 4999n } });
+    expect(names(band).sort()).toEqual(['m10StainlessBolt', 'm12Discontinued']);
+    // The price facet ignores its own filter, every other facet honours it.
+    expect(band.facets.price?.bands.map((b) => [b.minMinor, b.count])).toEqual([
+      ['500', 2],
+      ['1000', 1],
+      ['2000', 2],
+    ]);
+    expect(band.facets.stock).toEqual([
+      { value: 'out_of_stock', count: 1 },
+      { value: null, count: 1 },
+    ]);
+    // inStock: true is in stock or low.
     const inStock = await search({ q: '螺栓', inStock: true });
     expect(names(inStock).sort()).toEqual(['m8CarbonBolt', 'm8StainlessBolt']);
-    expect(inStock.facets.inStock).toEqual([
-      { value: false, count: 1 },
-      { value: true, count: 2 },
+    expect(inStock.items.map((item) => [item.stock, item.inStock]).sort()).toEqual([
+      ['in_stock', true],
+      ['low_stock', true],
+    ]);
+    expect(inStock.facets.stock).toEqual([
+      { value: 'in_stock', count: 1 },
+      { value: 'low_stock', count: 1 },
+      { value: 'out_of_stock', count: 1 },
       { value: null, count: 2 },
     ]);
+    // Only what is low, with the price band narrowing the stock counts.
+    const low = await search({ q: '螺栓', stock: ['low_stock'], price: { min: 500n, max: 999n } });
+    expect(names(low)).toEqual(['m8CarbonBolt']);
+    expect(low.facets.stock).toEqual([
+      { value: 'low_stock', count: 1 },
+      { value: null, count: 1 },
+    ]);
+    await expect(search({ q: '螺栓', stock: ['low_stock'], inStock: true })).rejects.toThrow(
+      ValidationFailed,
+    );
   });
 
   it('buckets wide number ranges into equal-width bands', async () => {

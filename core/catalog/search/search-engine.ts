@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Database, Queryable } from '../../platform/database/database.ts';
 import { UnprocessableRequest, ValidationFailed } from '../../platform/errors/hub-errors.ts';
 import { audiencesOf, type Viewer } from '../visibility.ts';
+import { STOCK_STATES, type StockState } from './search-index.ts';
 import {
   normalizeModel,
   type ParsedQuery,
@@ -30,8 +31,11 @@ export interface SearchRequest {
   brands?: string[];
   category?: string | undefined;
   attributes?: AttributeFilter[];
-  /** Inclusive bounds in minor units. */
+  /** Inclusive bounds in minor units (a band of the price facet: its minMinor and maxMinor). */
   price?: { min?: bigint | undefined; max?: bigint | undefined } | undefined;
+  /** Any of these stock states. */
+  stock?: StockState[] | undefined;
+  /** true: in stock or low (`stock: ['in_stock', 'low_stock']`); false: out of stock. */
   inStock?: boolean | undefined;
   sort?: SearchSort;
   limit?: number;
@@ -49,6 +53,7 @@ export interface SearchItem {
   lifecycle: 'active' | 'discontinued';
   price: { amountMinor: string; currency: string } | null;
   inStock: boolean | null;
+  stock: StockState | null;
   matchedSkuCodes: string[];
   score: number;
 }
@@ -95,8 +100,16 @@ export interface SearchFacets {
     values: Array<{ id: string; nameZh: string; nameEn: string; count: number }>;
   };
   attributes: AttributeFacet[];
-  price: { minMinor: string; maxMinor: string; count: number; buckets: NumberBucket[] } | null;
-  inStock: Array<{ value: boolean | null; count: number }>;
+  /** Products with a price, and per price band (`maxMinor` inclusive; null when none has a price). */
+  price: { count: number; bands: PriceBand[] } | null;
+  /** Counts per stock state; null = not known. */
+  stock: Array<{ value: StockState | null; count: number }>;
+}
+
+export interface PriceBand {
+  minMinor: string;
+  maxMinor: string;
+  count: number;
 }
 
 export interface SearchResult {
@@ -133,7 +146,6 @@ export const SEARCH_LIMITS = {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ATTRIBUTE_KEY = /^[a-z][a-z0-9_]{0,63}$/;
 const NUMERIC_KEY = /^-?\d{1,19}(\.\d+)?(e[-+]?\d+)?$|^-?Infinity$|^NaN$/i;
-const PRICE_KEY = '$price';
 /** Memory for one search's candidates and counts (100,000 candidates take about 20 MB). */
 const SEARCH_WORK_MEM = '32MB';
 /** Trigram similarity a model number needs to count as a typo of the query's code. */
@@ -198,7 +210,7 @@ interface Normalised {
   category: string | null;
   attributes: AttributeFilter[];
   price: { min?: bigint | undefined; max?: bigint | undefined } | null;
-  inStock: boolean | null;
+  stock: StockState[] | null;
   sort: SearchSort;
   limit: number;
 }
@@ -233,12 +245,24 @@ function normalise(request: SearchRequest): Normalised {
     request.price && (request.price.min !== undefined || request.price.max !== undefined)
       ? request.price
       : null;
+  let stock: StockState[] | null = null;
+  if (request.stock?.length) {
+    stock = [...new Set(request.stock)].sort();
+    if (stock.some((state) => !STOCK_STATES.includes(state))) {
+      errors.push({ pointer: '/stock', detail: `must be some of ${STOCK_STATES.join(', ')}` });
+    }
+    if (request.inStock !== undefined) {
+      errors.push({ pointer: '/inStock', detail: 'give stock or inStock, not both' });
+    }
+  } else if (request.inStock !== undefined) {
+    stock = request.inStock ? ['in_stock', 'low_stock'] : ['out_of_stock'];
+  }
   const filters =
     (brands.length ? 1 : 0) +
     (request.category ? 1 : 0) +
     attributes.length +
     (price ? 1 : 0) +
-    (request.inStock !== undefined ? 1 : 0);
+    (stock ? 1 : 0);
   if (filters > SEARCH_LIMITS.maxFilters) {
     errors.push({ pointer: '', detail: `at most ${SEARCH_LIMITS.maxFilters} filters` });
   }
@@ -256,7 +280,7 @@ function normalise(request: SearchRequest): Normalised {
     category: request.category ?? null,
     attributes,
     price,
-    inStock: request.inStock ?? null,
+    stock,
     sort,
     limit,
   };
@@ -269,7 +293,7 @@ function fingerprintOf(n: Normalised): string {
     n.category,
     n.attributes,
     n.price ? [String(n.price.min ?? ''), String(n.price.max ?? '')] : null,
-    n.inStock,
+    n.stock,
     n.sort,
   ]);
   return createHash('sha256').update(key).digest('base64url').slice(0, 16);
@@ -308,6 +332,7 @@ interface Row {
     priceMinor: string | null;
     currency: string | null;
     inStock: boolean | null;
+    stock: StockState | null;
     categoryId: string | null;
   }>;
   brands: Array<{ id: string; name: string | null; count: number }>;
@@ -331,7 +356,8 @@ interface Row {
     count: number;
   }>;
   number_buckets: Array<{ key: string; from: number; to: number; count: number }>;
-  stock: Array<{ value: boolean | null; count: number }>;
+  stock: Array<{ value: StockState | null; count: number }>;
+  price_bands: Array<{ lo: string; count: number }>;
 }
 
 /** The text condition and the score of a search with words (on the document row `alias`). */
@@ -382,7 +408,6 @@ function textMatch(parsed: ParsedQuery, p: Params): TextMatch {
  * this same SQL.
  */
 function facetSql(p: Params): { ctes: string; columns: string } {
-  const priceKey = p.add(PRICE_KEY, 'text');
   const facetValues = p.add(SEARCH_LIMITS.facetValues, 'int');
   const facetAttributes = p.add(SEARCH_LIMITS.facetAttributes, 'int');
   const exactBuckets = p.add(SEARCH_LIMITS.exactBuckets, 'int');
@@ -403,8 +428,6 @@ nv AS (
   SELECT fv.key, substr(fv.v, 2)::numeric AS num, fv.n FROM fv
    WHERE left(fv.v, 1) = '#'
      AND fv.key IN (SELECT f.attribute_key FROM catalog.search_facet_attributes f WHERE f.filterable)
-  UNION ALL
-  SELECT ${priceKey}, c.value::numeric, c.n FROM cnt c WHERE c.facet = 'price'
 ),
 tv AS (
   SELECT fv.key, substr(fv.v, 2) AS text_value, fv.n FROM fv
@@ -414,7 +437,7 @@ tv AS (
 keys AS (
   SELECT key FROM (SELECT key, sum(n) AS n FROM (SELECT key, n FROM nv UNION ALL SELECT key, n FROM tv) a
                     GROUP BY key) k
-   ORDER BY (key = ${priceKey}) DESC, n DESC, key LIMIT ${facetAttributes}
+   ORDER BY n DESC, key LIMIT ${facetAttributes}
 ),
 pairs AS (
   SELECT split_part(c.value, E'\\x1f', 1) AS key, split_part(c.value, E'\\x1f', 2)::numeric AS lo,
@@ -467,10 +490,12 @@ num_stats AS (
                          WHERE s.distinct_values > ${exactBuckets} AND ${bucketOf('pairs.lo')} = ${bucketOf('pairs.hi')}
                          GROUP BY 1, 2) y ON y.key = x.key AND y.lo = x.lo
             GROUP BY x.key, x.lo) b) AS number_buckets,
-  (SELECT COALESCE(json_agg(json_build_object('value', st.value::boolean, 'count', st.n)
-                            ORDER BY st.value = 'null', st.value), '[]')
+  (SELECT COALESCE(json_agg(json_build_object('value', st.value, 'count', st.n)
+                            ORDER BY st.value IS NULL, st.value), '[]')
      FROM (SELECT CASE c.value WHEN 'null' THEN NULL ELSE c.value END AS value, c.n
-             FROM cnt c WHERE c.facet = 'stock') st) AS stock`;
+             FROM cnt c WHERE c.facet = 'stock') st) AS stock,
+  (SELECT COALESCE(json_agg(json_build_object('lo', c.value, 'count', c.n) ORDER BY c.value::bigint), '[]')
+     FROM cnt c WHERE c.facet = 'price') AS price_bands`;
   return { ctes, columns };
 }
 
@@ -481,7 +506,7 @@ function pageSql(direction: 'ASC' | 'DESC', score: string): string {
             'brandId', d.brand_id, 'brandName', d.brand_name, 'skuCodes', d.sku_codes,
             'thumbnailUrl', d.thumbnail_url, 'lifecycle', d.lifecycle, 'score', ${score},
             'k', pg.sort_key::text, 'priceMinor', d.price_min_minor::text, 'currency', d.currency,
-            'inStock', d.in_stock, 'categoryId', d.category_path[cardinality(d.category_path)])
+            'inStock', d.in_stock, 'stock', d.stock, 'categoryId', d.category_path[cardinality(d.category_path)])
           ORDER BY pg.sort_key ${direction}, pg.product_id), '[]')`;
 }
 
@@ -554,8 +579,8 @@ export async function searchCatalog(
       bounds.push(`r.price_min_minor <= ${p.add(String(n.price.max), 'bigint')}`);
     flags.push({ dimension: 'price', sql: bounds.join(' AND ') });
   }
-  if (n.inStock !== null) {
-    flags.push({ dimension: 'stock', sql: `r.in_stock IS ${n.inStock ? 'TRUE' : 'FALSE'}` });
+  if (n.stock) {
+    flags.push({ dimension: 'stock', sql: `r.stock = ANY(${p.add(n.stock, 'text[]')})` });
   }
 
   const sort = SORTS[n.sort];
@@ -631,10 +656,11 @@ SELECT
     }
     sql = `
 WITH m AS MATERIALIZED (
-  SELECT x.product_id, x.brand_id, x.child, x.in_stock, x.price_min_minor, x.facet_values, x.facet_pairs, x.g,
+  SELECT x.product_id, x.brand_id, x.child, x.stock, catalog.search_price_band(x.price_min_minor) AS price_band,
+         x.facet_values, x.facet_pairs, x.g,
          -- (only the rows that can be listed need a sort key)
          CASE WHEN x.g = -1 THEN ${relevance ? 'x.score' : sort.key.replaceAll('r.', 'x.')} END AS sort_key
-    FROM (SELECT r.product_id, r.brand_id, r.category_path[${childIndex} + 1] AS child, r.in_stock,
+    FROM (SELECT r.product_id, r.brand_id, r.category_path[${childIndex} + 1] AS child, r.stock,
                  r.price_min_minor, r.created_at, r.facet_values, r.facet_pairs${text ? ', t.score' : ''},
                  ${g} AS g
             FROM ${from} ${flagColumns}
@@ -642,10 +668,10 @@ WITH m AS MATERIALIZED (
           OFFSET 0) x
 ),
 scalars AS (
-  SELECT m.g, m.brand_id, m.child, m.in_stock, m.price_min_minor, count(*)::int AS n,
-         GROUPING(m.brand_id, m.child, m.in_stock, m.price_min_minor) AS gs
+  SELECT m.g, m.brand_id, m.child, m.stock, m.price_band, count(*)::int AS n,
+         GROUPING(m.brand_id, m.child, m.stock, m.price_band) AS gs
     FROM m WHERE m.g IS NOT NULL
-   GROUP BY GROUPING SETS ((m.g), (m.g, m.brand_id), (m.g, m.child), (m.g, m.in_stock), (m.g, m.price_min_minor))
+   GROUP BY GROUPING SETS ((m.g), (m.g, m.brand_id), (m.g, m.child), (m.g, m.stock), (m.g, m.price_band))
 ),
 vals AS (
   SELECT u.g, u.v, count(*)::int AS n
@@ -665,10 +691,10 @@ cnt AS (
     UNION ALL
     SELECT 'child', child::text, n FROM scalars WHERE gs = 11 AND child IS NOT NULL AND g = -1
     UNION ALL
-    SELECT 'stock', COALESCE(in_stock::text, 'null'), n FROM scalars WHERE gs = 13 AND g IN (-1, ${indexOf('stock')})
+    SELECT 'stock', COALESCE(stock, 'null'), n FROM scalars WHERE gs = 13 AND g IN (-1, ${indexOf('stock')})
     UNION ALL
-    SELECT 'price', price_min_minor::text, n FROM scalars
-     WHERE gs = 14 AND price_min_minor IS NOT NULL AND g IN (-1, ${indexOf('price')})
+    SELECT 'price', price_band::text, n FROM scalars
+     WHERE gs = 14 AND price_band IS NOT NULL AND g IN (-1, ${indexOf('price')})
     UNION ALL
     SELECT 'value', fv.attribute_key || E'\\x1f' || CASE WHEN fv.num_value IS NOT NULL
                                                          THEN '#' || fv.num_value::text ELSE '=' || fv.text_value END,
@@ -709,6 +735,16 @@ SELECT
   return shape(n, rows[0]!, cursor, fingerprint);
 }
 
+/**
+ * The price bands (`catalog.search_price_band`): [0, 100) minor units, then 1, 2 and 5 times a
+ * power of ten times 100, each up to the next edge. Answers the band's (exclusive) end.
+ */
+export function priceBandEnd(lo: bigint): bigint {
+  if (lo < 100n) return 100n;
+  const lead = String(lo / 100n)[0];
+  return lead === '1' ? lo * 2n : lead === '2' ? (lo * 5n) / 2n : lo * 2n;
+}
+
 /** The SKU codes of a product that the query's codes point at. */
 function matchedSkus(parsed: ParsedQuery | null, skuCodes: string[]): string[] {
   if (!parsed) return [];
@@ -746,11 +782,11 @@ function shape(n: Normalised, row: Row, cursor: Cursor | null, fingerprint: stri
         ? { amountMinor: item.priceMinor, currency: item.currency }
         : null,
     inStock: item.inStock,
+    stock: item.stock,
     matchedSkuCodes: matchedSkus(n.parsed, item.skuCodes),
     score: item.score,
   }));
 
-  const stats = new Map(row.number_stats.map((s) => [s.key, s]));
   const buckets = new Map<string, NumberBucket[]>();
   for (const b of row.number_buckets) {
     const list = buckets.get(b.key) ?? [];
@@ -762,7 +798,6 @@ function shape(n: Normalised, row: Row, cursor: Cursor | null, fingerprint: stri
   const nameEn = (key: string) => names.get(key)?.nameEn ?? null;
   const attributes: AttributeFacet[] = [];
   for (const s of row.number_stats) {
-    if (s.key === PRICE_KEY) continue;
     attributes.push({
       key: s.key,
       type: 'number',
@@ -793,7 +828,10 @@ function shape(n: Normalised, row: Row, cursor: Cursor | null, fingerprint: stri
   }
   attributes.push(...textFacets.values());
   attributes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const price = stats.get(PRICE_KEY);
+  const bands: PriceBand[] = row.price_bands.map((band) => {
+    const lo = BigInt(band.lo);
+    return { minMinor: band.lo, maxMinor: String(priceBandEnd(lo) - 1n), count: band.count };
+  });
 
   return {
     query: n.parsed?.text ?? null,
@@ -811,15 +849,8 @@ function shape(n: Normalised, row: Row, cursor: Cursor | null, fingerprint: stri
         })),
       },
       attributes,
-      price: price
-        ? {
-            minMinor: String(price.lo),
-            maxMinor: String(price.hi),
-            count: price.count,
-            buckets: buckets.get(PRICE_KEY) ?? [],
-          }
-        : null,
-      inStock: row.stock,
+      price: bands.length ? { count: bands.reduce((sum, b) => sum + b.count, 0), bands } : null,
+      stock: row.stock,
     },
     nextCursor: more ? encodeCursor({ h: fingerprint, k: last.k, id: last.id, n: served }) : null,
   };

@@ -47,10 +47,21 @@ export interface SearchDocument {
   createdAt: string | Date;
   updatedAt?: string | Date | null;
   thumbnailUrl?: string | null;
+  /**
+   * Price and stock (README, "Price and stock"): the lowest default list price of the product's
+   * SKUs and its stock availability. `undefined` keeps what the index holds (a lookup that could
+   * not run), null means none / not known.
+   */
   priceMinMinor?: bigint | number | string | null;
   currency?: string | null;
-  inStock?: boolean | null;
+  stock?: StockState | null;
+  /** When price and stock were looked up (null: never; set by `indexProducts` for kept ones). */
+  offersAt?: string | Date | null;
 }
+
+/** Stock availability as search shows and filters it. */
+export const STOCK_STATES = ['in_stock', 'low_stock', 'out_of_stock'] as const;
+export type StockState = (typeof STOCK_STATES)[number];
 
 const ATTRIBUTE_KEY = /^[a-z][a-z0-9_]{0,63}$/;
 const MAX_TEXT_VALUE = 200;
@@ -168,10 +179,15 @@ function documentRow(doc: SearchDocument): unknown[] {
     doc.thumbnailUrl ?? null,
     price,
     doc.currency ?? null,
-    doc.inStock ?? null,
+    doc.stock ?? null,
     doc.lifecycle,
     new Date(doc.createdAt).toISOString(),
     doc.updatedAt ? new Date(doc.updatedAt).toISOString() : null,
+    doc.offersAt === undefined
+      ? new Date().toISOString()
+      : doc.offersAt
+        ? new Date(doc.offersAt).toISOString()
+        : null,
   ];
 }
 
@@ -186,26 +202,26 @@ async function writeDocuments(db: Queryable, docs: SearchDocument[]): Promise<vo
   const { rows } = await db.query(
     `INSERT INTO catalog.search_documents AS d (
        product_id, terms, name_zh, name_en, model, model_norm, sku_codes, sku_norms, brand_id,
-       brand_name, category_path, thumbnail_url, price_min_minor, currency, in_stock, lifecycle,
-       created_at, source_updated_at, indexed_at)
+       brand_name, category_path, thumbnail_url, price_min_minor, currency, stock, in_stock, lifecycle,
+       created_at, source_updated_at, indexed_at, offers_at)
      SELECT u.id, u.terms::tsvector, u.name_zh, u.name_en, u.model, u.model_norm,
             u.skus::text[], u.sku_norms::text[], u.brand_id, u.brand_name, u.path::uuid[],
-            u.thumbnail, u.price::bigint, u.currency, u.in_stock, u.lifecycle, u.created_at,
-            u.updated_at, now()
+            u.thumbnail, u.price::bigint, u.currency, u.stock, u.stock IN ('in_stock', 'low_stock'),
+            u.lifecycle, u.created_at, u.updated_at, now(), u.offers_at
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                    $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[],
-                   $13::text[], $14::text[], $15::boolean[], $16::text[], $17::timestamptz[],
-                   $18::timestamptz[])
+                   $13::text[], $14::text[], $15::text[], $16::text[], $17::timestamptz[],
+                   $18::timestamptz[], $19::timestamptz[])
          AS u(id, terms, name_zh, name_en, model, model_norm, skus, sku_norms, brand_id,
-              brand_name, path, thumbnail, price, currency, in_stock, lifecycle, created_at,
-              updated_at)
+              brand_name, path, thumbnail, price, currency, stock, lifecycle, created_at,
+              updated_at, offers_at)
      ON CONFLICT (product_id) DO UPDATE SET
        terms = EXCLUDED.terms, name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en,
        model = EXCLUDED.model, model_norm = EXCLUDED.model_norm, sku_codes = EXCLUDED.sku_codes,
        sku_norms = EXCLUDED.sku_norms, brand_id = EXCLUDED.brand_id, brand_name = EXCLUDED.brand_name,
        category_path = EXCLUDED.category_path, thumbnail_url = EXCLUDED.thumbnail_url,
        price_min_minor = EXCLUDED.price_min_minor, currency = EXCLUDED.currency,
-       in_stock = EXCLUDED.in_stock, lifecycle = EXCLUDED.lifecycle, created_at = EXCLUDED.created_at,
+       stock = EXCLUDED.stock, in_stock = EXCLUDED.in_stock, offers_at = EXCLUDED.offers_at, lifecycle = EXCLUDED.lifecycle, created_at = EXCLUDED.created_at,
        source_updated_at = EXCLUDED.source_updated_at, indexed_at = now()
      -- A document older than the indexed one (two re-indexes racing) never overwrites it.
      WHERE d.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL
@@ -286,25 +302,25 @@ async function writeFacetRows(db: Queryable, docs: SearchDocument[]): Promise<vo
     doc.priceMinMinor === null || doc.priceMinMinor === undefined ? null : String(doc.priceMinMinor);
   await db.query(
     `INSERT INTO catalog.search_facet_rows AS r (product_id, listed, audiences, brand_id, category_path,
-       created_at, price_min_minor, in_stock, facet_values, facet_pairs)
+       created_at, price_min_minor, stock, facet_values, facet_pairs)
      SELECT u.id, u.listed,
             ARRAY(SELECT v.audience FROM catalog.product_visibility v
                    WHERE v.product_id = u.id ORDER BY v.audience COLLATE "C"),
-            u.brand_id, u.path::uuid[], u.created_at, u.price::bigint, u.in_stock, u.vals::integer[],
+            u.brand_id, u.path::uuid[], u.created_at, u.price::bigint, u.stock, u.vals::integer[],
             u.pairs::bigint[]
        FROM unnest($1::uuid[], $2::boolean[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[],
-                   $7::boolean[], $8::text[], $9::text[])
-         AS u(id, listed, brand_id, path, created_at, price, in_stock, vals, pairs)
+                   $7::text[], $8::text[], $9::text[])
+         AS u(id, listed, brand_id, path, created_at, price, stock, vals, pairs)
       ORDER BY u.id
      ON CONFLICT (product_id) DO UPDATE SET
        listed = EXCLUDED.listed, audiences = EXCLUDED.audiences, brand_id = EXCLUDED.brand_id,
        category_path = EXCLUDED.category_path, created_at = EXCLUDED.created_at,
-       price_min_minor = EXCLUDED.price_min_minor, in_stock = EXCLUDED.in_stock,
+       price_min_minor = EXCLUDED.price_min_minor, stock = EXCLUDED.stock,
        facet_values = EXCLUDED.facet_values, facet_pairs = EXCLUDED.facet_pairs
-     WHERE (r.listed, r.audiences, r.brand_id, r.category_path, r.created_at, r.price_min_minor, r.in_stock,
+     WHERE (r.listed, r.audiences, r.brand_id, r.category_path, r.created_at, r.price_min_minor, r.stock,
             r.facet_values, r.facet_pairs)
            IS DISTINCT FROM (EXCLUDED.listed, EXCLUDED.audiences, EXCLUDED.brand_id, EXCLUDED.category_path,
-                             EXCLUDED.created_at, EXCLUDED.price_min_minor, EXCLUDED.in_stock,
+                             EXCLUDED.created_at, EXCLUDED.price_min_minor, EXCLUDED.stock,
                              EXCLUDED.facet_values, EXCLUDED.facet_pairs)`,
     [
       docs.map((doc) => doc.id),
@@ -313,7 +329,7 @@ async function writeFacetRows(db: Queryable, docs: SearchDocument[]): Promise<vo
       docs.map((doc) => arrayLiteral(doc.categoryPath.map((c) => c.id))),
       docs.map((doc) => new Date(doc.createdAt).toISOString()),
       docs.map(price),
-      docs.map((doc) => doc.inStock ?? null),
+      docs.map((doc) => doc.stock ?? null),
       valueIds.map((list) => `{${list.join(',')}}`),
       pairs.map((list) => `{${list.join(',')}}`),
     ],
@@ -417,12 +433,43 @@ export async function indexProduct(db: Queryable | Database, doc: SearchDocument
   await indexProducts(db, [doc]);
 }
 
+/**
+ * Documents without a price or stock of their own (`undefined`: the lookup could not run) keep
+ * what the index holds (in place: `docs` are the caller's copies from `indexProducts`).
+ */
+async function keepIndexedOffers(tx: Queryable, docs: SearchDocument[]): Promise<void> {
+  const unknown = docs.filter((doc) => doc.priceMinMinor === undefined || doc.stock === undefined);
+  if (unknown.length === 0) return;
+  const { rows } = await tx.query<{
+    product_id: string;
+    price: string | null;
+    currency: string | null;
+    stock: StockState | null;
+    offers_at: Date | null;
+  }>(
+    `SELECT product_id, price_min_minor::text AS price, currency, stock, offers_at
+       FROM catalog.search_documents WHERE product_id = ANY($1::uuid[])`,
+    [unknown.map((doc) => doc.id)],
+  );
+  const indexed = new Map(rows.map((row) => [row.product_id, row]));
+  for (const doc of unknown) {
+    const row = indexed.get(doc.id);
+    if (doc.priceMinMinor === undefined) {
+      doc.priceMinMinor = row?.price ?? null;
+      doc.currency = row?.currency ?? null;
+    }
+    if (doc.stock === undefined) doc.stock = row?.stock ?? null;
+    doc.offersAt = row?.offers_at ?? null;
+  }
+}
+
 /** Indexes many products (batches of up to 1,000 per statement). */
 export async function indexProducts(db: Queryable | Database, docs: SearchDocument[]): Promise<void> {
   // One row per product in a statement: the last document of an id wins.
-  const unique = [...new Map(docs.map((doc) => [doc.id, doc])).values()];
+  const unique = [...new Map(docs.map((doc) => [doc.id, { ...doc }])).values()];
   const write = async (tx: Queryable) => {
     if (unique.length) await lockIndexWrites(tx);
+    await keepIndexedOffers(tx, unique);
     for (let start = 0; start < unique.length; start += 1_000) {
       await writeDocuments(tx, unique.slice(start, start + 1_000));
     }
@@ -440,4 +487,72 @@ export async function removeProduct(db: Queryable | Database, productId: string)
   };
   if (isDatabase(db)) await db.transaction(remove);
   else await remove(db);
+}
+
+/**
+ * A product's price and stock as search keeps them (README, "Price and stock"); `undefined` keeps
+ * the indexed value.
+ */
+export interface ProductOffer {
+  priceMinMinor: bigint | null;
+  currency: string | null;
+  stock: StockState | null;
+}
+
+export interface OfferUpdate {
+  price?: Pick<ProductOffer, 'priceMinMinor' | 'currency'> | undefined;
+  stock?: StockState | null | undefined;
+}
+
+/**
+ * Writes new prices and stock of indexed products (documents and facet rows; the facet counts
+ * follow by trigger), without re-indexing anything else. Products not in the index are skipped.
+ */
+export async function updateOffers(
+  db: Queryable | Database,
+  offers: ReadonlyMap<string, OfferUpdate>,
+): Promise<void> {
+  const entries = [...offers.entries()]
+    .filter(([, o]) => o.price !== undefined || o.stock !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (entries.length === 0) return;
+  const params = [
+    entries.map(([id]) => id),
+    entries.map(([, o]) => o.price !== undefined),
+    entries.map(([, o]) => (o.price?.priceMinMinor == null ? null : String(o.price.priceMinMinor))),
+    entries.map(([, o]) => o.price?.currency ?? null),
+    entries.map(([, o]) => o.stock !== undefined),
+    entries.map(([, o]) => o.stock ?? null),
+  ];
+  const offer = `unnest($1::uuid[], $2::boolean[], $3::text[], $4::text[], $5::boolean[], $6::text[])
+                 AS u(id, new_price, price, currency, new_stock, stock)`;
+  const write = async (tx: Queryable) => {
+    await lockIndexWrites(tx);
+    await tx.query(
+      `UPDATE catalog.search_documents d
+          SET price_min_minor = CASE WHEN u.new_price THEN u.price::bigint ELSE d.price_min_minor END,
+              currency = CASE WHEN u.new_price THEN u.currency ELSE d.currency END,
+              stock = CASE WHEN u.new_stock THEN u.stock ELSE d.stock END,
+              in_stock = CASE WHEN u.new_stock THEN u.stock IN ('in_stock', 'low_stock') ELSE d.in_stock END,
+              offers_at = now()
+         FROM ${offer}
+        WHERE d.product_id = u.id`,
+      params,
+    );
+    // One statement, rows in id order (concurrent writers lock them in one order); unchanged rows
+    // are not written, so their counts are not touched.
+    await tx.query(
+      `UPDATE catalog.search_facet_rows r
+          SET price_min_minor = CASE WHEN u.new_price THEN u.price::bigint ELSE r.price_min_minor END,
+              stock = CASE WHEN u.new_stock THEN u.stock ELSE r.stock END
+         FROM ${offer}
+        WHERE r.product_id = u.id
+          AND (r.price_min_minor, r.stock) IS DISTINCT FROM
+              (CASE WHEN u.new_price THEN u.price::bigint ELSE r.price_min_minor END,
+               CASE WHEN u.new_stock THEN u.stock ELSE r.stock END)`,
+      params,
+    );
+  };
+  if (isDatabase(db)) await db.transaction(write);
+  else await write(db);
 }

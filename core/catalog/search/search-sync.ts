@@ -1,6 +1,13 @@
 import type { Database, Queryable } from '../../platform/database/database.ts';
 import { type DocumentValue, loadProductDocuments, type ProductDocument } from '../product-document.ts';
-import { indexProducts, removeProduct, type SearchAttribute, type SearchDocument } from './search-index.ts';
+import {
+  indexProducts,
+  removeProduct,
+  type SearchAttribute,
+  type SearchDocument,
+  updateOffers,
+} from './search-index.ts';
+import { indexedProductsOfSkus, lookUpOffers, type OfferSource, skusOfProducts } from './search-offers.ts';
 
 /** The catalog's product document as search indexes it. */
 export function searchDocumentOf(doc: ProductDocument): SearchDocument {
@@ -32,21 +39,41 @@ export function searchDocumentOf(doc: ProductDocument): SearchDocument {
     lifecycle: doc.lifecycle,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
-    // Placeholders until media, pricing and inventory exist.
+    // Placeholder until media exist. Price and stock: `undefined` keeps the index's (an offer
+    // lookup fills them: `reindexProducts`).
     thumbnailUrl: null,
-    priceMinMinor: null,
-    currency: null,
-    inStock: null,
   };
 }
 
-/** Re-indexes these products from the catalog; those that no longer exist leave the index. */
-export async function reindexProducts(db: Database, productIds: readonly string[]): Promise<void> {
+/**
+ * Re-indexes these products from the catalog; those that no longer exist leave the index. With an
+ * offer source, their prices and stock are looked up too (else the index keeps its own).
+ */
+export async function reindexProducts(
+  db: Database,
+  productIds: readonly string[],
+  offers?: OfferSource,
+): Promise<void> {
   const ids = [...new Set(productIds)];
   if (ids.length === 0) return;
   const documents = await loadProductDocuments(db, ids);
+  const docs = [...documents.values()].map(searchDocumentOf);
+  if (offers) {
+    const looked = await lookUpOffers(
+      offers,
+      new Map([...documents.values()].map((doc) => [doc.id, doc.skus.map((sku) => sku.id)])),
+    );
+    for (const doc of docs) {
+      const offer = looked.get(doc.id);
+      if (offer?.price) {
+        doc.priceMinMinor = offer.price.priceMinMinor;
+        doc.currency = offer.price.currency;
+      }
+      if (offer?.stock !== undefined) doc.stock = offer.stock;
+    }
+  }
   await db.transaction(async (tx) => {
-    await indexProducts(tx, [...documents.values()].map(searchDocumentOf));
+    await indexProducts(tx, docs);
     for (const id of ids) if (!documents.has(id)) await removeProduct(tx, id);
   });
 }
@@ -84,14 +111,19 @@ async function staleProducts(db: Queryable, limit: number): Promise<string[]> {
  */
 export async function syncSearchIndex(
   db: Database,
-  options: { batch?: number; maxBatches?: number; shouldStop?: () => boolean } = {},
+  options: {
+    batch?: number;
+    maxBatches?: number;
+    shouldStop?: () => boolean;
+    offers?: OfferSource | undefined;
+  } = {},
 ): Promise<number> {
   const batch = options.batch ?? 500;
   let done = 0;
   for (let round = 0; round < (options.maxBatches ?? 1_000) && !options.shouldStop?.(); round++) {
     const ids = await staleProducts(db, batch);
     if (ids.length === 0) break;
-    await reindexProducts(db, ids);
+    await reindexProducts(db, ids, options.offers);
     done += ids.length;
   }
   return done;
@@ -101,4 +133,46 @@ export async function syncSearchIndex(
 export async function markIndexStale(db: Queryable): Promise<number> {
   const { rowCount } = await db.query('UPDATE catalog.search_documents SET source_updated_at = NULL');
   return rowCount ?? 0;
+}
+
+/**
+ * Looks up and writes the prices and stock of these indexed products (nothing else re-indexed):
+ * what a pricing or stock event, and the rolling refresh, do. Answers how many were looked up.
+ */
+export async function refreshOffers(
+  db: Database,
+  productIds: readonly string[],
+  offers: OfferSource,
+): Promise<number> {
+  const skus = await skusOfProducts(db, productIds);
+  if (skus.size === 0) return 0;
+  await updateOffers(db, await lookUpOffers(offers, skus));
+  return skus.size;
+}
+
+/** `refreshOffers` for the indexed products of these SKUs. */
+export async function refreshOffersOfSkus(
+  db: Database,
+  skuIds: readonly string[],
+  offers: OfferSource,
+): Promise<number> {
+  return refreshOffers(db, await indexedProductsOfSkus(db, skuIds), offers);
+}
+
+/**
+ * The indexed products whose prices and stock were looked up longest ago (never first), up to
+ * `limit`, older than `olderThanMs`: the rolling refresh that corrects a missed event.
+ */
+export async function productsWithOldOffers(
+  db: Queryable,
+  limit: number,
+  olderThanMs: number,
+): Promise<string[]> {
+  const { rows } = await db.query<{ product_id: string }>(
+    `SELECT product_id FROM catalog.search_documents
+      WHERE offers_at IS NULL OR offers_at < now() - make_interval(secs => $2::float8 / 1000)
+      ORDER BY offers_at NULLS FIRST LIMIT $1`,
+    [limit, olderThanMs],
+  );
+  return rows.map((row) => row.product_id);
 }

@@ -1,5 +1,10 @@
 import type { Database } from '../../../platform/database/database.ts';
-import { indexProducts, type SearchAttribute, type SearchDocument } from '../search-index.ts';
+import {
+  indexProducts,
+  type SearchAttribute,
+  type SearchDocument,
+  type StockState,
+} from '../search-index.ts';
 
 /** Deterministic ids, so the same fixture on PostgreSQL and PGlite gives comparable answers. */
 export function fixtureId(group: number, n: number): string {
@@ -80,7 +85,7 @@ interface Spec {
   lifecycle?: SearchDocument['lifecycle'];
   audiences?: string[];
   price?: number;
-  inStock?: boolean;
+  stock?: StockState;
 }
 
 /** The fixture's products by name (id `fixtureId(3, n)`). */
@@ -95,7 +100,7 @@ const specs = {
     category: 'bolts',
     attributes: [num('diameter', 8), num('length', 30), material('stainless'), grade('A2-70'), rohs(true)],
     price: 1200,
-    inStock: true,
+    stock: 'in_stock',
   },
   m10StainlessBolt: {
     n: 2,
@@ -107,7 +112,7 @@ const specs = {
     category: 'bolts',
     attributes: [num('diameter', 10), num('length', 40), material('stainless'), grade('A2-70'), rohs(true)],
     price: 2500,
-    inStock: false,
+    stock: 'out_of_stock',
   },
   m8CarbonBolt: {
     n: 3,
@@ -119,7 +124,7 @@ const specs = {
     category: 'bolts',
     attributes: [num('diameter', 8), num('length', 30), material('carbon'), grade('8.8'), rohs(false)],
     price: 600,
-    inStock: true,
+    stock: 'low_stock',
   },
   m8StainlessNut: {
     n: 4,
@@ -141,7 +146,7 @@ const specs = {
     brand: 'huaxin',
     category: 'ballBearings',
     attributes: [num('inner_diameter', 20), num('outer_diameter', 47), material('chrome steel')],
-    inStock: true,
+    stock: 'in_stock',
   },
   privateBolt: {
     n: 6,
@@ -225,7 +230,7 @@ function documentOf(spec: Spec): SearchDocument {
     createdAt: new Date(Date.UTC(2026, 0, spec.n, 12)).toISOString(),
     priceMinMinor: spec.price ?? null,
     currency: spec.price === undefined ? null : 'CNY',
-    inStock: spec.inStock ?? null,
+    stock: spec.stock ?? null,
   };
 }
 
