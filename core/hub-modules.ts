@@ -3,7 +3,9 @@ import { approvalsModule } from './approvals/approvals.module.ts';
 import { cartsModule } from './carts/carts.module.ts';
 import { catalogModule } from './catalog/catalog.module.ts';
 import { catalogSearchModule } from './catalog/search/catalog-search.module.ts';
+import { contractsModule } from './contracts/contracts.module.ts';
 import { creditModule, paymentsModule, receivablesModule } from './credit/credit.module.ts';
+import { flowsModule } from './flows/flows.module.ts';
 import { createGatewayModule } from './gateway/gateway.module.ts';
 import { inventoryModule } from './inventory/inventory.module.ts';
 import { ordersModule } from './orders/orders.module.ts';
@@ -30,7 +32,9 @@ const serviceModules: readonly HubModule[] = [
   paymentsModule,
   inventoryModule,
   ordersModule,
+  contractsModule,
   workflowsModule,
+  flowsModule,
   jobsModule,
   outboxModule,
 ];
