@@ -144,6 +144,9 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // flows/nodes is a Node-RED package of its own (package.json with a node-red section): its
+    // imports are checked against its package.json and the root one together.
+    combinedDependencies: true,
     exclude: { path: ['^var/', '^coverage/'] },
     moduleSystems: ['es6', 'cjs'],
     // Also see imports that exist only before type stripping (`import type`), so a boundary cannot be
