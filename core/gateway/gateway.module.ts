@@ -11,6 +11,7 @@ import {
   Unauthorized,
   UnsupportedMediaType,
 } from '../platform/errors/hub-errors.ts';
+import { pickHeaders } from '../platform/http/request-headers.ts';
 import type { RouteSpec } from '../platform/http/route-spec.ts';
 import { filenameFromHeaders, type UploadMeta } from '../platform/http/uploads.ts';
 import type { HubModule } from '../platform/hub-module.ts';
@@ -229,6 +230,11 @@ function gatewayService(platform: Platform, routes: RouteSpec[]): ServiceSchema 
             const spec = alias?.action ? byAction.get(routeKey(req.method ?? '', alias.action)) : undefined;
             if (spec) enforceAudience(spec, req.$hubAuth);
             if (spec?.upload) (ctx.meta as { upload?: UploadMeta }).upload = checkUpload(spec.upload, req);
+            if (spec?.forwardHeaders)
+              (ctx.meta as { headers?: Record<string, string> }).headers = pickHeaders(
+                spec.forwardHeaders,
+                req.headers,
+              );
             const meta = ctx.meta as HubMeta;
             meta.auth = req.$hubAuth;
             meta.origin = {

@@ -36,6 +36,11 @@ export interface RouteSpec {
    * `Idempotency-Key` does not apply (the body is not buffered); domains dedupe by content hash.
    */
   upload?: { contentTypes: string[]; maxBytes: number };
+  /**
+   * Request headers the action needs (a webhook's signature headers), lower-case names: the
+   * gateway copies them to `ctx.meta.headers` (read with `forwardedHeadersOf(ctx)`).
+   */
+  forwardHeaders?: string[];
   /** The answer is a file of one of these media types (the action uses `sendFile`). */
   download?: { contentTypes: string[] };
 }
