@@ -122,4 +122,56 @@ describe('Node-RED embedded at /flows behind the staff login', () => {
     const settings = await http(testHub.baseUrl, 'GET', '/flows/settings', { token: adminToken });
     expect(settings.body.externalModules.palette).toMatchObject({ allowInstall: false, allowUpload: false });
   });
+
+  it('loads the hub node package into the palette', async () => {
+    const { status, body } = await http(testHub.baseUrl, 'GET', '/flows/nodes', {
+      token: adminToken,
+      headers: { accept: 'application/json' },
+    });
+    expect(status).toBe(200);
+    const hubSets = (body as Array<{ module: string; types: string[]; enabled: boolean }>).filter(
+      (set) => set.module === 'node-red-contrib-b2b-hub',
+    );
+    expect(hubSets.flatMap((set) => set.types).sort()).toEqual([
+      'hub-approval',
+      'hub-call',
+      'hub-config',
+      'hub-event',
+    ]);
+    expect(hubSets.every((set) => set.enabled)).toBe(true);
+  });
+
+  it('keeps hub connection credentials out of the flows it hands out, encrypted at rest', async () => {
+    const natsPassword = 'nats-secret-that-must-not-leak';
+    const flow = [
+      { id: 'tab2', type: 'tab', label: 'Remote hub' },
+      {
+        id: 'remote',
+        type: 'hub-config',
+        mode: 'nats',
+        natsUrl: 'nats://127.0.0.1:4222',
+        namespace: 'elsewhere',
+        callerKind: 'system',
+        callerId: '00000000-0000-4000-8000-00000000f105',
+        callerPermissions: '',
+        credentials: { natsUser: 'flows', natsPassword },
+      },
+    ];
+    const deployed = await http(testHub.baseUrl, 'POST', '/flows/flows', {
+      token: adminToken,
+      body: flow,
+      headers: { 'node-red-deployment-type': 'full' },
+    });
+    expect(deployed.status).toBe(204);
+    const read = await http(testHub.baseUrl, 'GET', '/flows/flows', { token: adminToken });
+    expect(JSON.stringify(read.body)).not.toContain(natsPassword);
+    expect(read.body.find((n: { id: string }) => n.id === 'remote').credentials).toBeUndefined();
+    const credentialsFile = readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8');
+    expect(credentialsFile).not.toContain(natsPassword);
+    expect(JSON.parse(credentialsFile).$).toEqual(expect.any(String));
+    const shown = await http(testHub.baseUrl, 'GET', '/flows/credentials/hub-config/remote', {
+      token: adminToken,
+    });
+    expect(shown.body).toEqual({ natsUser: 'flows', has_natsPassword: true, has_natsToken: false });
+  });
 });

@@ -156,7 +156,7 @@ export class FlowsEditor {
       },
       externalModules: {
         autoInstall: false,
-        palette: { allowInstall: false, allowUpload: false, allowList: [], denyList: ['*'] },
+        palette: { allowInstall: false, allowUpload: false },
         modules: { allowInstall: false },
       },
       functionExternalModules: false,
