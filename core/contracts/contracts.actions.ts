@@ -82,6 +82,7 @@ interface QuoteAnswer {
     number: number;
     total: Money | null;
     lines: Array<{
+      skuId: string | null;
       skuCode: string | null;
       description: string | null;
       quantity: number;
@@ -132,6 +133,14 @@ async function loadSubject(ctx: Context, subject: { type: 'order' | 'quote'; id:
       errors: [{ pointer: '/subject/id', detail: `the quote is ${quote.state}` }],
     });
   }
+  // A catalog line of a quote names its SKU only: the product's name and unit come from the catalog.
+  const skuIds = [...new Set(version.lines.flatMap((line) => (line.skuId ? [line.skuId] : [])))];
+  const catalog = skuIds.length
+    ? ((await ctx.call('catalog.internal.skus', { skuIds, codes: [] })) as {
+        items: Array<{ skuId: string; nameZh: string; unitOfMeasure: string | null }>;
+      })
+    : { items: [] };
+  const skuOf = new Map(catalog.items.map((item) => [item.skuId, item]));
   return {
     type: 'quote',
     id: quote.id,
@@ -140,9 +149,10 @@ async function loadSubject(ctx: Context, subject: { type: 'order' | 'quote'; id:
     total: version.total,
     lines: version.lines.map((line) => ({
       skuCode: line.skuCode ?? '',
-      description: line.description ?? line.skuCode ?? '',
+      description:
+        line.description ?? (line.skuId ? skuOf.get(line.skuId)?.nameZh : undefined) ?? line.skuCode ?? '',
       quantity: line.quantity,
-      unit: line.unit ?? '',
+      unit: line.unit ?? (line.skuId ? skuOf.get(line.skuId)?.unitOfMeasure : undefined) ?? '',
       unitPrice: money(line.unitPrice),
       amount: money(line.lineTotal),
     })),

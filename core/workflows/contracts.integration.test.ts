@@ -345,3 +345,65 @@ describe('contracts not signed', () => {
     expect(await events('contract.expired', created.body.id)).toHaveLength(1);
   });
 });
+
+describe('a contract for an accepted quote', () => {
+  it('takes the accepted version’s lines (catalog and free text) and total; a quote not accepted is 422', async () => {
+    const requested = await http(test.baseUrl, 'POST', '/api/quotes', {
+      token: world.buyer,
+      body: {
+        title: '支架询价',
+        lines: [
+          { skuId: world.skus.get('CT-A')!, quantity: 4 },
+          {
+            description: '定制支架 图纸A-17',
+            quantity: 5,
+            unit: 'pcs',
+            targetUnitPrice: { amountMinor: '300', currency: 'CNY' },
+          },
+        ],
+      },
+    });
+    expect(requested.status).toBe(201);
+    const quoteId = requested.body.id as string;
+    const notYet = await http(test.baseUrl, 'POST', '/api/staff/contracts', {
+      token: world.staff,
+      body: { templateId, subject: { type: 'quote', id: quoteId }, signer: { name: '王小明' } },
+    });
+    expect(notYet.status).toBe(422);
+    expect(notYet.body.type).toMatch(/subject-not-contractable$/);
+
+    expect((await staffPost(`/api/staff/quotes/${quoteId}/review`, {})).status).toBe(200);
+    const quoted = await staffPost(`/api/staff/quotes/${quoteId}/versions`, {
+      basedOn: 1,
+      validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+      lines: [
+        { lineNo: 1, unitPrice: { amountMinor: '12345', currency: 'CNY' } },
+        { lineNo: 2, unitPrice: { amountMinor: '500', currency: 'CNY' } },
+      ],
+    });
+    expect(quoted.status).toBe(201);
+    const accepted = await http(test.baseUrl, 'POST', `/api/quotes/${quoteId}/accept`, {
+      token: world.buyer,
+      body: { version: 2 },
+    });
+    expect(accepted.status).toBe(200);
+
+    const created = await http(test.baseUrl, 'POST', '/api/staff/contracts', {
+      token: world.staff,
+      body: { templateId, subject: { type: 'quote', id: quoteId }, signer: { name: '王小明' } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.subject).toEqual({
+      type: 'quote',
+      id: quoteId,
+      number: `Q-${quoteId.slice(0, 8).toUpperCase()}`,
+    });
+    expect(created.body.total).toEqual({ amountMinor: '51880', currency: 'CNY' });
+    const file = await download(`/api/staff/contracts/${created.body.id}/document`, world.staff);
+    const text = (await readPdf(file.bytes)).text.replace(/[ \t]+/g, ' ');
+    expect(text).toContain(`根据报价 Q-${quoteId.slice(0, 8).toUpperCase()}`);
+    expect(text).toMatch(/1 CT-A 不锈钢螺栓 CT-A 4 pcs 123\.45 CNY 493\.80 CNY/);
+    expect(text).toMatch(/2 定制支架 图纸A-17 5 pcs 5\.00 CNY 25\.00 CNY/);
+    expect(text).toContain('合同金额：518.80 CNY（人民币伍佰壹拾捌元捌角）');
+  });
+});
