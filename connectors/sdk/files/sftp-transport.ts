@@ -253,11 +253,25 @@ export class SftpTransport {
     return { path: target, alreadyThere: false };
   }
 
+  /** A small remote file in memory (acknowledgements, a file to compare); larger than `maxBytes` is refused. */
+  async readSmallFile(remotePath: string, maxBytes: number): Promise<Buffer> {
+    const stat = await this.#op(`stat ${remotePath}`, () => this.#client.stat(remotePath));
+    if (stat.size > maxBytes) {
+      throw new ConnectorPermanentError(`read ${remotePath}: the file is larger than ${maxBytes} bytes`);
+    }
+    const there = await this.#op(`read ${remotePath}`, () => this.#client.get(remotePath));
+    if (!Buffer.isBuffer(there) || there.length > maxBytes) {
+      throw new ConnectorPermanentError(
+        `read ${remotePath}: the file grew past ${maxBytes} bytes while read`,
+      );
+    }
+    return there;
+  }
+
   async #sameContent(remotePath: string, content: Buffer): Promise<boolean> {
     const stat = await this.#op(`stat ${remotePath}`, () => this.#client.stat(remotePath));
     if (stat.size !== content.length) return false;
-    const there = await this.#op(`read ${remotePath}`, () => this.#client.get(remotePath));
-    return Buffer.isBuffer(there) && there.equals(content);
+    return (await this.readSmallFile(remotePath, content.length)).equals(content);
   }
 
   async #renameNoClobber(from: string, to: string): Promise<void> {
