@@ -322,3 +322,30 @@ test('path parameters take their schema from paramsSchema', () => {
   const [param] = document.paths['/api/companies/{id}']!.get.parameters;
   expect(param).toMatchObject({ name: 'id', in: 'path', schema: { type: 'string', format: 'uuid' } });
 });
+
+test('a webhook’s forwarded signature headers are documented as header parameters', async () => {
+  const document = buildOpenApi(
+    [
+      {
+        method: 'POST',
+        path: '/hooks/esign/fasc-simulator',
+        action: 'contracts.hooks.esign',
+        operationId: 'esignCallback',
+        tag: 'contracts',
+        summary: 'Signed callback',
+        audience: 'public',
+        upload: { contentTypes: ['application/x-www-form-urlencoded'], maxBytes: 65536 },
+        forwardHeaders: ['x-fasc-sign', 'x-fasc-timestamp'],
+      },
+    ],
+    { title: 'T', version: '1' },
+  );
+  const result = await new Validator().validate(
+    structuredClone(document) as unknown as Record<string, unknown>,
+  );
+  expect(result.errors).toBeUndefined();
+  expect(operation(document, '/hooks/esign/fasc-simulator', 'post').parameters).toEqual([
+    { name: 'x-fasc-sign', in: 'header', required: false, schema: { type: 'string', maxLength: 2048 } },
+    { name: 'x-fasc-timestamp', in: 'header', required: false, schema: { type: 'string', maxLength: 2048 } },
+  ]);
+});

@@ -33,7 +33,7 @@ export interface OpenApiOperation {
 
 interface OpenApiParameter {
   name: string;
-  in: 'path' | 'query';
+  in: 'path' | 'query' | 'header';
   required: boolean;
   description?: string;
   schema: JsonSchema;
@@ -175,7 +175,7 @@ function objectProperties(
 
 function parameter(
   name: string,
-  location: 'path' | 'query',
+  location: 'path' | 'query' | 'header',
   required: boolean,
   schema: JsonSchema,
 ): OpenApiParameter {
@@ -236,6 +236,10 @@ function operationFor(route: RouteSpec, schemas: ComponentSchemas): OpenApiOpera
       parameter(name, 'path', true, declared.get(name)?.schema ?? { type: 'string' }),
     ),
     ...queryParams,
+    // A webhook's signature headers, which the gateway hands to the action.
+    ...(route.forwardHeaders ?? []).map((name) =>
+      parameter(name, 'header', false, { type: 'string', maxLength: 2048 }),
+    ),
   ];
 
   const status = route.successStatus ?? 200;
