@@ -7,6 +7,7 @@ import {
   MaybeCommittedError,
   NotConnectedError,
 } from '../sdk/connector-errors.ts';
+import { closedLoopbackPort } from '../sdk/testing/closed-port.ts';
 import { KingdeeSimulator } from './kingdee.simulator.ts';
 import { KingdeeClient, type KingdeeConfig } from './kingdee-client.ts';
 import { salesOrderPayload } from './kingdee-seed-data.ts';
@@ -162,8 +163,9 @@ describe('failures map onto the taxonomy', () => {
   }, 30_000);
 
   it('an unreachable site is retryable; a wrong path is not-connected', async () => {
+    const closedPort = await closedLoopbackPort();
     await expect(
-      clientWith({ baseUrl: 'http://127.0.0.1:9/k3cloud/' }).executeBillQuery(materials),
+      clientWith({ baseUrl: `http://127.0.0.1:${closedPort}/k3cloud/` }).executeBillQuery(materials),
     ).rejects.toBeInstanceOf(ConnectorRetryableError);
     await expect(
       clientWith({ baseUrl: simulator.baseUrl.replace('/k3cloud/', '/not-k3cloud/') }).dataCenters(),

@@ -3,7 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import type { FieldError } from '../../core/platform/errors/hub-errors.ts';
 import { toFieldErrors } from '../../core/platform/validation/schema-validator.ts';
 import type { JsonSchema } from '../../schemas/index.ts';
-import { MappingError, NotConnectedError } from './connector-errors.ts';
+import { NotConnectedError } from './connector-errors.ts';
 
 /**
  * A connector's `config.schema.json`: one JSON Schema (draft 2020-12) object describing the
@@ -70,9 +70,10 @@ export class ConnectionSettingsValidator {
    */
   assertValid(config: Record<string, unknown>, credentials: Record<string, unknown>): void {
     const misplacedSecret = Object.keys(config).find((name) => this.secretFields.includes(name));
-    if (misplacedSecret) throw new MappingError(`"${misplacedSecret}" is a credential, not configuration`);
+    if (misplacedSecret)
+      throw new NotConnectedError(`"${misplacedSecret}" is a credential, not configuration`);
     const misplacedPlain = Object.keys(credentials).find((name) => !this.secretFields.includes(name));
-    if (misplacedPlain) throw new MappingError(`"${misplacedPlain}" is configuration, not a credential`);
+    if (misplacedPlain) throw new NotConnectedError(`"${misplacedPlain}" is configuration, not a credential`);
     const errors = this.errors(config, credentials);
     if (errors.length > 0) {
       const where = errors.map((error) => `${error.pointer} ${error.detail}`).join('; ');

@@ -16,7 +16,8 @@ export interface TokenBucketOptions {
 
 export class TokenBucket {
   private readonly capacity: number;
-  private readonly refillPerMs: number;
+  private readonly max: number;
+  private readonly periodMs: number;
   private readonly now: () => number;
   private tokens: number;
   private updatedAt: number;
@@ -26,7 +27,8 @@ export class TokenBucket {
     if (!(options.max > 0 && options.perSeconds > 0))
       throw new Error('A token bucket needs max > 0 and perSeconds > 0');
     this.capacity = options.capacity ?? options.max;
-    this.refillPerMs = options.max / (options.perSeconds * 1000);
+    this.max = options.max;
+    this.periodMs = options.perSeconds * 1000;
     this.now = options.now ?? (() => performance.now());
     this.tokens = this.capacity;
     this.updatedAt = this.now();
@@ -43,7 +45,7 @@ export class TokenBucket {
   /** Milliseconds until a token will be available (0 when one is). */
   waitTimeMs(): number {
     this.refill();
-    return this.tokens >= 1 ? 0 : Math.ceil((1 - this.tokens) / this.refillPerMs);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * this.periodMs) / this.max);
   }
 
   /** Waits (in arrival order) until a token is available, then takes it. */
@@ -62,7 +64,9 @@ export class TokenBucket {
 
   private refill(): void {
     const now = this.now();
-    this.tokens = Math.min(this.capacity, this.tokens + (now - this.updatedAt) * this.refillPerMs);
+    // Multiply before dividing, and absorb rounding: a full period must yield whole tokens.
+    const refilled = this.tokens + ((now - this.updatedAt) * this.max) / this.periodMs;
+    this.tokens = Math.min(this.capacity, refilled + 1e-9);
     this.updatedAt = now;
   }
 }
