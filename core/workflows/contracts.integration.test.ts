@@ -285,6 +285,31 @@ describe('a contract for an order, signed', () => {
   });
 });
 
+describe('callbacks delivered at the same time', () => {
+  it('five deliveries of one signing at once (each with its own nonce) sign the contract once', async () => {
+    const order = await placeOrder();
+    const created = await createContract(order.id);
+    const sent = await staffPost(`/api/staff/contracts/${created.body.id}/send`);
+    const task = /sign-task\/([^/]+)\//.exec(sent.body.signUrl)![1]!;
+    simulator.sign(task);
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => deliver(simulator.callbackFor(task, 'signed'))),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(await events('contract.signed', created.body.id)).toHaveLength(1);
+    const signed = await http(test.baseUrl, 'GET', `/api/staff/contracts/${created.body.id}`, {
+      token: world.staff,
+    });
+    expect(signed.body.status).toBe('signed');
+    expect(signed.body.history.filter((h: { to: string }) => h.to === 'signed')).toHaveLength(1);
+    const { rows } = await test.hub.platform.db.query(
+      'SELECT count(*)::int AS n FROM contracts.esign_callbacks WHERE task_id = $1',
+      [task],
+    );
+    expect(rows[0].n).toBe(5);
+  });
+});
+
 describe('contracts not signed', () => {
   it('rejected by the signatory: the reason is kept, contract.rejected announced, a new contract may follow', async () => {
     const order = await placeOrder();
