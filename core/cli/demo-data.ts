@@ -8,12 +8,14 @@ import { seedDemoCarts } from '../carts/demo-data.ts';
 import { seedDemoCatalog } from '../catalog/demo-data.ts';
 import { listProducts, loadProducts } from '../catalog/products.ts';
 import { seedDemoCredit } from '../credit/demo-data.ts';
+import type { RunningHub } from '../hub.ts';
 import { seedDemoInventory } from '../inventory/demo-data.ts';
 import type { Database } from '../platform/database/database.ts';
 import { type DemoSku, seedDemoPrices } from '../pricing/demo-data.ts';
 import { insertBudget } from '../spending/budgets.ts';
 import { insertLimit } from '../spending/limits.ts';
 import { DEFAULT_TIME_ZONE } from '../spending/periods.ts';
+import { seedDemoOrders } from '../workflows/demo-orders.ts';
 
 /** Every demo user's password is its email's local part followed by `-demo-password`. */
 export const demoPassword = (email: string) => `${email.split('@')[0]}-demo-password`;
@@ -229,7 +231,8 @@ async function demoSkus(db: Database): Promise<DemoSku[]> {
  * trees, people in every preset role and a custom one, approval rules, spending limits, a
  * budget, a demo catalog (30 products; Acme also sees the gold-tier shared catalog), demo prices
  * (standard, gold tier, Acme's contract), a purchaser's cart shared with their manager and demo
- * stock in four warehouses. Running it again changes nothing.
+ * stock in four warehouses. Running it again changes nothing. Demo orders need the running
+ * services (the saga): `seedDemoOrdersOn` below.
  */
 export async function seedDemo(db: Database): Promise<{ created: boolean }> {
   const { created } = await seedDemoAccounts(db);
@@ -248,4 +251,25 @@ export async function seedDemo(db: Database): Promise<{ created: boolean }> {
     await seedDemoCarts(db, { companyId: acme, ownerId: purchaser.id, managerId: manager?.id ?? null, skus });
   }
   return { created };
+}
+
+/**
+ * Demo orders in every status (pending approval, confirmed, partly shipped, completed, on hold,
+ * pending payment, cancelled), placed and moved through the running hub's real actions by the
+ * demo people (Zhang Min orders on credit, Chen Jie approves as finance, the Acme admin pays by
+ * transfer or cancels, the staff admin ships). Runs after `seedDemo`; running it again changes nothing.
+ */
+export async function seedDemoOrdersOn(hub: Pick<RunningHub, 'broker' | 'platform'>) {
+  const skus = await demoSkus(hub.platform.db);
+  const person = (email: string) => ({ email, password: demoPassword(email) });
+  return seedDemoOrders({
+    broker: hub.broker,
+    jwtSecret: hub.platform.config.jwtSecret,
+    logger: hub.platform.logger,
+    skuCodes: skus.map((sku) => sku.code),
+    purchaser: person('zhang.min@acme.example'),
+    admin: DEMO_BUYER,
+    finance: person('chen.jie@acme.example'),
+    staff: DEMO_STAFF,
+  });
 }

@@ -3,12 +3,13 @@ import { Command } from 'commander';
 import { DEMO_BUYER, DEMO_STAFF } from '../accounts/demo-data.ts';
 import { createUser } from '../accounts/users.ts';
 import { migrate, type RunningHub, selectModules, startHub } from '../hub.ts';
+import { hubModules } from '../hub-modules.ts';
 import { ConfigError, loadHubConfig } from '../platform/config/hub-config.ts';
 import { ensurePostgresReachable, StartupError } from '../platform/connectivity/ensure-reachable.ts';
 import { Database } from '../platform/database/database.ts';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.ts';
 import { MigrationError } from '../platform/database/migrations.ts';
-import { demoPassword, seedDemo } from './demo-data.ts';
+import { demoPassword, seedDemo, seedDemoOrdersOn } from './demo-data.ts';
 import { runMappingTest } from './mapping-command.ts';
 
 /** Known start-up failures end with one line on stderr and exit code 1; anything else is a bug. */
@@ -67,7 +68,8 @@ program
       hub = await startHub(config);
       if (options.demo) {
         const { created } = await seedDemo(hub.platform.db);
-        hub.platform.logger.info({ created }, 'demo data');
+        const { orders } = await seedDemoOrdersOn(hub);
+        hub.platform.logger.info({ created, orders }, 'demo data');
       }
       const modules = hub.modules.map((m) => m.name);
       if (modules.includes('gateway')) {
@@ -118,11 +120,30 @@ program
 const seed = program.command('seed').description('load data');
 seed
   .command('demo')
-  .description('demo staff admin and two buyer companies with org trees, roles, approval rules and limits')
+  .description(
+    'demo staff admin and two buyer companies with org trees, roles, approval rules and limits, catalog, prices, stock, credit and orders in every status',
+  )
   .action(async () => {
     try {
       const { created } = await withDatabase(seedDemo);
-      process.stdout.write(created ? 'demo data created\n' : 'demo data already present\n');
+      // Orders go through the real saga, so they need the services (not the gateway) for a moment.
+      const hub = await startHub(
+        loadHubConfig({
+          ...process.env,
+          HUB_SERVICES: hubModules
+            .map((m) => m.name)
+            .filter((name) => name !== 'gateway')
+            .join(','),
+        }),
+      );
+      try {
+        const { orders } = await seedDemoOrdersOn(hub);
+        process.stdout.write(
+          `${created ? 'demo data created' : 'demo data already present'}; demo orders: ${Object.keys(orders).join(', ') || 'none'}\n`,
+        );
+      } finally {
+        await hub.stop();
+      }
     } catch (error) {
       fail(error);
     }
