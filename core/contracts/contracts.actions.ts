@@ -537,6 +537,34 @@ export function contractsArea({ platform, gateway, now }: ContractsContext): Con
       },
 
       /**
+       * Mesh-only (the service's timer, operations, tests): sent contracts past their sign deadline
+       * are asked about at the provider and its answer applied (expired, or signed after all).
+       */
+      'internal.sweepDeadlines': {
+        visibility: 'public' as const,
+        params: schemaRef('api/common/empty-params'),
+        async handler() {
+          const { rows } = await db.query(
+            `SELECT id, sign_task_id FROM contracts.contracts
+              WHERE status = 'sent' AND sign_deadline < $1 ORDER BY sign_deadline LIMIT 500`,
+            [now()],
+          );
+          let changed = 0;
+          for (const row of rows) {
+            try {
+              const state = await gateway.getTask(row.sign_task_id);
+              await apply(row.id, state.outcome, state.reason, { kind: 'provider', id: gateway.provider });
+              const after = await requireContract(db, row.id, null);
+              if (after.status !== 'sent') changed += 1;
+            } catch (error) {
+              log?.warn({ err: error, contractId: row.id }, 'sign deadline check failed');
+            }
+          }
+          return { checked: rows.length, changed };
+        },
+      },
+
+      /**
        * The provider's callback (public; the signature is the authentication): a form body
        * `bizContent=<JSON>` signed in `X-FASC-*` headers. A bad signature is 401; a repeat (same
        * nonce) or an event the contract already reflects is answered `success` and does nothing.

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ServiceSchema } from 'moleculer';
+import type { Service, ServiceSchema } from 'moleculer';
 import type { HubModule } from '../platform/hub-module.ts';
 import type { Platform } from '../platform/platform.ts';
 import { contractsArea } from './contracts.actions.ts';
@@ -40,9 +40,32 @@ export const contractsModule: HubModule = {
   routes: ROUTES,
   service: (platform: Platform): ServiceSchema => {
     const context: ContractsContext = { platform, gateway: esignatureOf(platform), now: () => new Date() };
+    // Sent contracts past their deadline are checked at the provider (a callback that never came).
+    const interval = Number(process.env.HUB_CONTRACTS_SWEEP_MS ?? 3_600_000);
+    let timer: NodeJS.Timeout | undefined;
+    let sweeping: Promise<unknown> | undefined;
     return {
       name: 'contracts',
       actions: Object.assign({}, ...AREAS.map((area) => area(context).actions)),
+      started(this: Service) {
+        if (!(interval > 0)) return;
+        const broker = this.broker;
+        timer = setInterval(() => {
+          if (sweeping) return;
+          sweeping = broker
+            .call('contracts.internal.sweepDeadlines', {})
+            .catch((error: unknown) => platform.logger.warn({ err: error }, 'contract deadline sweep failed'))
+            .finally(() => {
+              sweeping = undefined;
+            });
+        }, interval);
+        timer.unref();
+      },
+      async stopped() {
+        if (timer) clearInterval(timer);
+        timer = undefined;
+        await sweeping;
+      },
     };
   },
 };

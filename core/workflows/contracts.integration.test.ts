@@ -306,7 +306,7 @@ describe('callbacks delivered at the same time', () => {
       'SELECT count(*)::int AS n FROM contracts.esign_callbacks WHERE task_id = $1',
       [task],
     );
-    expect(rows[0].n).toBe(5);
+    expect(rows[0]!.n).toBe(5);
   });
 });
 
@@ -368,6 +368,34 @@ describe('contracts not signed', () => {
     expect(refreshed.body.status).toBe('expired');
     expect(refreshed.body.history.at(-1)).toMatchObject({ from: 'sent', to: 'expired' });
     expect(await events('contract.expired', created.body.id)).toHaveLength(1);
+  });
+});
+
+describe('sign deadlines', () => {
+  it('the sweep asks the provider about sent contracts past their deadline, and only those', async () => {
+    const late = await createContract((await placeOrder()).id);
+    const lateSent = await staffPost(`/api/staff/contracts/${late.body.id}/send`);
+    const lateTask = /sign-task\/([^/]+)\//.exec(lateSent.body.signUrl)![1]!;
+    const onTime = await createContract((await placeOrder()).id);
+    const onTimeSent = await staffPost(`/api/staff/contracts/${onTime.body.id}/send`);
+    const onTimeTask = /sign-task\/([^/]+)\//.exec(onTimeSent.body.signUrl)![1]!;
+    // Both expired at the provider without a callback; only one is past its deadline here.
+    simulator.expire(lateTask);
+    simulator.expire(onTimeTask);
+    await test.hub.platform.db.query(
+      `UPDATE contracts.contracts SET sign_deadline = now() - interval '1 minute' WHERE id = $1`,
+      [late.body.id],
+    );
+    const swept = (await world.broker.call('contracts.internal.sweepDeadlines', {})) as { changed: number };
+    expect(swept.changed).toBeGreaterThanOrEqual(1);
+    const contractNow = async (id: string) =>
+      (await http(test.baseUrl, 'GET', `/api/staff/contracts/${id}`, { token: world.staff })).body;
+    expect((await contractNow(late.body.id)).status).toBe('expired');
+    expect((await contractNow(late.body.id)).history.at(-1).actor).toEqual({
+      kind: 'provider',
+      id: 'fasc-simulator',
+    });
+    expect((await contractNow(onTime.body.id)).status).toBe('sent');
   });
 });
 
