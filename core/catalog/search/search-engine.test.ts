@@ -176,6 +176,32 @@ describe('facets', () => {
     });
   });
 
+  it('estimates facet counts from a sample above the exact-count limit, and says so', async () => {
+    const exact = await search({ q: '螺栓' });
+    expect(exact.countsExact).toBe(true);
+    const candidates = exact.total;
+    // At the limit everything is still counted.
+    const atLimit = await searchCatalog(database.db, guest, { q: '螺栓' }, { exactCounts: candidates });
+    expect(atLimit).toEqual(exact);
+    // Below it: the same total and page, facet counts from a sample scaled to the candidates.
+    const estimated = await searchCatalog(database.db, guest, { q: '螺栓' }, { exactCounts: 2 });
+    expect(estimated.countsExact).toBe(false);
+    expect(estimated.total).toBe(exact.total);
+    expect(estimated.items).toEqual(exact.items);
+    const exactBrands = new Map(exact.facets.brands.map((b) => [b.id, b.count]));
+    expect(estimated.facets.brands.length).toBeGreaterThan(0);
+    for (const brand of estimated.facets.brands) {
+      expect(exactBrands.has(brand.id)).toBe(true);
+      expect(brand.count).toBeGreaterThanOrEqual(1);
+    }
+    // Scaled to the candidates: the stock counts add up to about all of them, not to the sample.
+    const stockSum = estimated.facets.stock.reduce((sum, s) => sum + s.count, 0);
+    expect(stockSum).toBeGreaterThanOrEqual(candidates - estimated.facets.stock.length);
+    expect(stockSum).toBeLessThanOrEqual(candidates + estimated.facets.stock.length);
+    // The same search samples the same products.
+    expect(await searchCatalog(database.db, guest, { q: '螺栓' }, { exactCounts: 2 })).toEqual(estimated);
+  });
+
   it('counts each facet with every other filter but not its own', async () => {
     const result = await search({ q: '螺栓', brands: [brands.jinxing.id] });
     // Jinxing bolts: M8, M10 stainless, M12 discontinued.

@@ -114,7 +114,13 @@ export interface PriceBand {
 
 export interface SearchResult {
   query: string | null;
+  /** Always exact. */
   total: number;
+  /**
+   * false: more than `SEARCH_LIMITS.exactCounts` candidates, so the facet counts (and number
+   * ranges) are estimated from a uniform sample of them, scaled to all (README, "Exact counts").
+   */
+  countsExact: boolean;
   items: SearchItem[];
   facets: SearchFacets;
   nextCursor: string | null;
@@ -126,6 +132,8 @@ export interface SearchOptions {
    * matches live like every other search (tests compare the two; the benchmark times both).
    */
   keptCounts?: boolean;
+  /** Overrides `SEARCH_LIMITS.exactCounts` (tests of the estimate on a small catalog). */
+  exactCounts?: number;
 }
 
 /** Bounds of one search (the API schema enforces the same; these are the backstop). */
@@ -141,6 +149,11 @@ export const SEARCH_LIMITS = {
   bucketCount: 5,
   /** Up to this many distinct numbers, a number facet lists each value as its own bucket. */
   exactBuckets: 10,
+  /**
+   * Facet counts are exact up to this many candidates (matches before the filters' own facets);
+   * above, they are estimated from a uniform sample of about this many (`countsExact: false`).
+   */
+  exactCounts: 2_000,
 } as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -317,6 +330,9 @@ const WHOLE_CATALOG = '00000000-0000-0000-0000-000000000000';
 
 interface Row {
   total: number;
+  /** Candidates the live counts stand for, and how many of them were counted (equal: exact). */
+  candidates: number | null;
+  counted: number | null;
   page: Array<{
     id: string;
     nameZh: string;
@@ -362,13 +378,13 @@ interface Row {
 
 /** The text condition and the score of a search with words (on the document row `alias`). */
 interface TextMatch {
-  where: string;
+  where: (alias: string) => string;
   score: (alias: string) => string;
 }
 
 function textMatch(parsed: ParsedQuery, p: Params): TextMatch {
   const tsquery = toTsQuery(parsed.clauses);
-  if (!tsquery) return { where: 'FALSE', score: () => '0::float8' };
+  if (!tsquery) return { where: () => 'FALSE', score: () => '0::float8' };
   const q = p.add(tsquery, 'tsquery');
   const code = parsed.fuzzyCode ? p.add(parsed.fuzzyCode, 'text') : null;
   const others = parsed.fuzzyCode ? toTsQuery(parsed.otherClauses) : null;
@@ -384,7 +400,7 @@ function textMatch(parsed: ParsedQuery, p: Params): TextMatch {
         })`
       : null;
   return {
-    where: code ? `(${text('d')} OR ${fuzzy('d')})` : text('d'),
+    where: (a) => (code ? `(${text(a)} OR ${fuzzy(a)})` : text(a)),
     score: (a) => {
       const exact = exactCode
         ? `CASE WHEN ${a}.model_norm = ${exactCode} OR ${a}.sku_norms @> ARRAY[${exactCode}] THEN 2 ELSE 0 END`
@@ -618,6 +634,8 @@ WITH cnt AS (
 ),${facets.ctes}
 SELECT
   (SELECT COALESCE(sum(n), 0)::int FROM cnt WHERE facet = '') AS total,
+  NULL::int AS candidates,
+  NULL::int AS counted,
   (SELECT ${pageSql(sort.direction, '0::float8')}
      FROM (SELECT r.product_id, ${sort.key} AS sort_key FROM catalog.search_facet_rows r
             WHERE ${[...where, ...(inCategory ? [inCategory] : [])].join(' AND ')}
@@ -640,20 +658,19 @@ SELECT
     );
     const ownFlag = (of: string) =>
       attributeFlags.length ? `CASE ${of} ${attributeFlags.join(' ')} ELSE -1 END` : '-1';
+    const exactCounts = p.add(options.exactCounts ?? SEARCH_LIMITS.exactCounts, 'int');
     const childIndex = categoryParam ? `array_position(r.category_path, ${categoryParam})` : '0';
     let from = 'catalog.search_facet_rows r';
     if (text) {
       // The documents that match, scored on the way (ts_rank reads the tsvector the scan just
-      // fetched), then their facet rows: only (product id, score) goes into the join, not the
-      // wide document rows. The category narrows the documents too: both GIN indexes, one bitmap.
-      const matched = [text.where, `d.lifecycle <> 'draft'`];
-      if (categoryParam) matched.push(`d.category_path @> ARRAY[${categoryParam}]`);
-      from = `(SELECT d.product_id, ${relevance ? text.score('d') : 'NULL::float8'} AS score
-                 FROM catalog.search_documents d WHERE ${matched.join(' AND ')} OFFSET 0) t
-              JOIN catalog.search_facet_rows r ON r.product_id = t.product_id`;
-    } else if (inCategory) {
-      where.push(inCategory);
+      // fetched): the document row carries everything filters and counts read (migration 0109),
+      // so a match costs one row, not a second probe into the facet rows. The category narrows
+      // the documents too: both GIN indexes, one bitmap.
+      from = 'catalog.search_documents r';
+      where[0] = `r.lifecycle <> 'draft'`;
+      where.push(text.where('r'));
     }
+    if (inCategory) where.push(inCategory);
     sql = `
 WITH m AS MATERIALIZED (
   SELECT x.product_id, x.brand_id, x.child, x.stock, catalog.search_price_band(x.price_min_minor) AS price_band,
@@ -661,25 +678,39 @@ WITH m AS MATERIALIZED (
          -- (only the rows that can be listed need a sort key)
          CASE WHEN x.g = -1 THEN ${relevance ? 'x.score' : sort.key.replaceAll('r.', 'x.')} END AS sort_key
     FROM (SELECT r.product_id, r.brand_id, r.category_path[${childIndex} + 1] AS child, r.stock,
-                 r.price_min_minor, r.created_at, r.facet_values, r.facet_pairs${text ? ', t.score' : ''},
+                 r.price_min_minor, r.created_at, r.facet_values, r.facet_pairs${
+                   text ? `, ${relevance ? text.score('r') : 'NULL::float8'} AS score` : ''
+                 },
                  ${g} AS g
             FROM ${from} ${flagColumns}
            WHERE ${where.join('\n             AND ')}
           OFFSET 0) x
 ),
+-- Above exactCounts candidates, a uniform sample of about that many (by a hash of the product id:
+-- the same products for the same search) is what the facets count; the answer scales them.
+sample AS (
+  SELECT count(*)::int AS candidates,
+         CASE WHEN count(*) > ${exactCounts} THEN ${exactCounts}::float8 / count(*) * 4294967296 END AS bound
+    FROM m WHERE m.g IS NOT NULL
+),
+ms AS MATERIALIZED (
+  SELECT m.* FROM m, sample
+   WHERE m.g IS NOT NULL
+     AND (sample.bound IS NULL OR hashtext(m.product_id::text)::bigint + 2147483648 < sample.bound)
+),
 scalars AS (
   SELECT m.g, m.brand_id, m.child, m.stock, m.price_band, count(*)::int AS n,
          GROUPING(m.brand_id, m.child, m.stock, m.price_band) AS gs
-    FROM m WHERE m.g IS NOT NULL
+    FROM ms m
    GROUP BY GROUPING SETS ((m.g), (m.g, m.brand_id), (m.g, m.child), (m.g, m.stock), (m.g, m.price_band))
 ),
 vals AS (
   SELECT u.g, u.v, count(*)::int AS n
-    FROM (SELECT m.g, unnest(m.facet_values) AS v FROM m WHERE m.g IS NOT NULL) u GROUP BY u.g, u.v
+    FROM (SELECT m.g, unnest(m.facet_values) AS v FROM ms m) u GROUP BY u.g, u.v
 ),
 prs AS (
   SELECT u.g, u.x, count(*)::int AS n
-    FROM (SELECT m.g, unnest(m.facet_pairs) AS x FROM m WHERE m.g IS NOT NULL AND cardinality(m.facet_pairs) > 0) u
+    FROM (SELECT m.g, unnest(m.facet_pairs) AS x FROM ms m WHERE cardinality(m.facet_pairs) > 0) u
    GROUP BY u.g, u.x
 ),
 cnt AS (
@@ -710,7 +741,9 @@ cnt AS (
   ) c GROUP BY facet, value
 ),${facets.ctes}
 SELECT
-  (SELECT COALESCE(sum(n), 0)::int FROM cnt WHERE facet = '') AS total,
+  (SELECT count(*)::int FROM m WHERE m.g = -1) AS total,
+  (SELECT candidates FROM sample) AS candidates,
+  (SELECT count(*)::int FROM ms) AS counted,
   (SELECT ${pageSql(sort.direction, relevance ? 'pg.sort_key' : text ? text.score('d') : '0::float8')}
      FROM (SELECT m.product_id, m.sort_key FROM m WHERE m.g = -1 AND ${keyset('m.sort_key', 'm.product_id')}
             ORDER BY m.sort_key ${sort.direction}, m.product_id LIMIT ${limit}) pg
@@ -763,7 +796,34 @@ function matchedSkus(parsed: ParsedQuery | null, skuCodes: string[]): string[] {
   });
 }
 
-function shape(n: Normalised, row: Row, cursor: Cursor | null, fingerprint: string): SearchResult {
+/**
+ * Counts of a sample scaled to all the candidates (README, "Exact counts"): a value seen in the
+ * sample counts at least 1.
+ */
+function scaleCounts(row: Row): Row {
+  const { candidates, counted } = row;
+  if (candidates === null || counted === null || counted === 0 || counted >= candidates) return row;
+  const factor = candidates / counted;
+  const scale = <T extends { count: number }>(list: T[]): T[] =>
+    list.map((entry) => ({
+      ...entry,
+      count: entry.count > 0 ? Math.max(1, Math.round(entry.count * factor)) : 0,
+    }));
+  return {
+    ...row,
+    brands: scale(row.brands),
+    categories: scale(row.categories),
+    text_facets: scale(row.text_facets),
+    number_stats: scale(row.number_stats),
+    number_buckets: scale(row.number_buckets),
+    stock: scale(row.stock),
+    price_bands: scale(row.price_bands),
+  };
+}
+
+function shape(n: Normalised, counted: Row, cursor: Cursor | null, fingerprint: string): SearchResult {
+  const row = scaleCounts(counted);
+  const countsExact = row.candidates === null || row.counted === null || row.counted >= row.candidates;
   const served = (cursor?.n ?? 0) + row.page.length;
   const last = row.page[row.page.length - 1];
   const more =
@@ -836,6 +896,7 @@ function shape(n: Normalised, row: Row, cursor: Cursor | null, fingerprint: stri
   return {
     query: n.parsed?.text ?? null,
     total: row.total,
+    countsExact,
     items,
     facets: {
       brands: row.brands.map((b) => ({ id: b.id, name: b.name ?? '', count: b.count })),

@@ -197,31 +197,40 @@ function documentRow(doc: SearchDocument): unknown[] {
  */
 async function writeDocuments(db: Queryable, docs: SearchDocument[]): Promise<void> {
   if (docs.length === 0) return;
+  const facets = await facetArrays(db, docs);
   const table = docs.map(documentRow);
-  const columns = table[0]!.map((_, index) => table.map((row) => row[index]));
+  const columns = [
+    ...table[0]!.map((_, index) => table.map((row) => row[index])),
+    docs.map((doc) => facets.get(doc.id)!.values),
+    docs.map((doc) => facets.get(doc.id)!.pairs),
+  ];
   const { rows } = await db.query(
     `INSERT INTO catalog.search_documents AS d (
        product_id, terms, name_zh, name_en, model, model_norm, sku_codes, sku_norms, brand_id,
        brand_name, category_path, thumbnail_url, price_min_minor, currency, stock, in_stock, lifecycle,
-       created_at, source_updated_at, indexed_at, offers_at)
+       created_at, source_updated_at, indexed_at, offers_at, audiences, facet_values, facet_pairs)
      SELECT u.id, u.terms::tsvector, u.name_zh, u.name_en, u.model, u.model_norm,
             u.skus::text[], u.sku_norms::text[], u.brand_id, u.brand_name, u.path::uuid[],
             u.thumbnail, u.price::bigint, u.currency, u.stock, u.stock IN ('in_stock', 'low_stock'),
-            u.lifecycle, u.created_at, u.updated_at, now(), u.offers_at
+            u.lifecycle, u.created_at, u.updated_at, now(), u.offers_at,
+            ARRAY(SELECT v.audience FROM catalog.product_visibility v
+                   WHERE v.product_id = u.id ORDER BY v.audience COLLATE "C"),
+            u.vals::integer[], u.pairs::bigint[]
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                    $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[],
                    $13::text[], $14::text[], $15::text[], $16::text[], $17::timestamptz[],
-                   $18::timestamptz[], $19::timestamptz[])
+                   $18::timestamptz[], $19::timestamptz[], $20::text[], $21::text[])
          AS u(id, terms, name_zh, name_en, model, model_norm, skus, sku_norms, brand_id,
               brand_name, path, thumbnail, price, currency, stock, lifecycle, created_at,
-              updated_at, offers_at)
+              updated_at, offers_at, vals, pairs)
      ON CONFLICT (product_id) DO UPDATE SET
        terms = EXCLUDED.terms, name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en,
        model = EXCLUDED.model, model_norm = EXCLUDED.model_norm, sku_codes = EXCLUDED.sku_codes,
        sku_norms = EXCLUDED.sku_norms, brand_id = EXCLUDED.brand_id, brand_name = EXCLUDED.brand_name,
        category_path = EXCLUDED.category_path, thumbnail_url = EXCLUDED.thumbnail_url,
        price_min_minor = EXCLUDED.price_min_minor, currency = EXCLUDED.currency,
-       stock = EXCLUDED.stock, in_stock = EXCLUDED.in_stock, offers_at = EXCLUDED.offers_at, lifecycle = EXCLUDED.lifecycle, created_at = EXCLUDED.created_at,
+       stock = EXCLUDED.stock, in_stock = EXCLUDED.in_stock, offers_at = EXCLUDED.offers_at,
+       audiences = EXCLUDED.audiences, facet_values = EXCLUDED.facet_values, facet_pairs = EXCLUDED.facet_pairs, lifecycle = EXCLUDED.lifecycle, created_at = EXCLUDED.created_at,
        source_updated_at = EXCLUDED.source_updated_at, indexed_at = now()
      -- A document older than the indexed one (two re-indexes racing) never overwrites it.
      WHERE d.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL
@@ -232,7 +241,7 @@ async function writeDocuments(db: Queryable, docs: SearchDocument[]): Promise<vo
   const written = new Set(rows.map((row) => row.product_id as string));
   const fresh = docs.filter((doc) => written.has(doc.id));
   if (fresh.length === 0) return;
-  await writeFacetRows(db, fresh);
+  await writeFacetRows(db, fresh, facets);
   await registerAttributes(db, fresh);
   await registerNames(db, fresh);
 }
@@ -271,11 +280,13 @@ function valueKey(value: AttributeRow): string {
 }
 
 /**
- * The narrow rows filters and facet counts read: lifecycle, audiences (from the catalog's
- * visibility, as of now: the caller holds the visibility lock), brand, category path, sort keys,
- * attribute values as dictionary ids, and neighbouring number pairs of multi-valued attributes.
+ * Each document's filterable attribute values as ascending ids of the value dictionary, and the
+ * neighbouring number pairs of its multi-valued attributes, as array literals.
  */
-async function writeFacetRows(db: Queryable, docs: SearchDocument[]): Promise<void> {
+async function facetArrays(
+  db: Queryable,
+  docs: SearchDocument[],
+): Promise<Map<string, { values: string; pairs: string }>> {
   const perDoc = docs.map((doc) => attributeRows(allAttributes(doc)));
   const distinct = new Map<string, AttributeRow>();
   for (const rows of perDoc) for (const row of rows) distinct.set(valueKey(row), row);
@@ -298,6 +309,25 @@ async function writeFacetRows(db: Queryable, docs: SearchDocument[]): Promise<vo
     }
     return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   });
+  return new Map(
+    docs.map((doc, i) => [
+      doc.id,
+      { values: `{${valueIds[i]!.join(',')}}`, pairs: `{${pairs[i]!.join(',')}}` },
+    ]),
+  );
+}
+
+/**
+ * The narrow rows filters and facet counts read (the documents carry the same values: a search
+ * with words reads only documents): lifecycle, audiences (from the catalog's visibility, as of
+ * now: the caller holds the visibility lock), brand, category path, sort keys, attribute values as
+ * dictionary ids, and neighbouring number pairs of multi-valued attributes.
+ */
+async function writeFacetRows(
+  db: Queryable,
+  docs: SearchDocument[],
+  facets: Map<string, { values: string; pairs: string }>,
+): Promise<void> {
   const price = (doc: SearchDocument) =>
     doc.priceMinMinor === null || doc.priceMinMinor === undefined ? null : String(doc.priceMinMinor);
   await db.query(
@@ -330,8 +360,8 @@ async function writeFacetRows(db: Queryable, docs: SearchDocument[]): Promise<vo
       docs.map((doc) => new Date(doc.createdAt).toISOString()),
       docs.map(price),
       docs.map((doc) => doc.stock ?? null),
-      valueIds.map((list) => `{${list.join(',')}}`),
-      pairs.map((list) => `{${list.join(',')}}`),
+      docs.map((doc) => facets.get(doc.id)!.values),
+      docs.map((doc) => facets.get(doc.id)!.pairs),
     ],
   );
 }
