@@ -94,6 +94,19 @@ describe('Node-RED embedded at /flows behind the staff login', () => {
     expect(buyer.headers.get('set-cookie')).toBeNull();
   });
 
+  it('has deployed the flow library at start', async () => {
+    const { body } = await http(testHub.baseUrl, 'GET', '/flows/flows', { token: adminToken });
+    const tab = body.find((node: { id: string }) => node.id === 'large-order-approval');
+    expect(tab).toMatchObject({ type: 'tab', label: 'Large-order approval' });
+    expect(
+      body
+        .filter((node: { z?: string }) => node.z === 'large-order-approval')
+        .map((n: { type: string }) => n.type),
+    ).toEqual(expect.arrayContaining(['hub-config', 'hub-event', 'hub-call', 'hub-approval']));
+    const state = JSON.parse(readFileSync(path.join(userDir, 'library-state.json'), 'utf8'));
+    expect(Object.keys(state)).toEqual(['large-order-approval']);
+  });
+
   it('deploys a flow through the admin API into the user directory, without installing modules', async () => {
     const flow = [
       { id: 'tab1', type: 'tab', label: 'Deployed by a test' },

@@ -10,6 +10,17 @@ import { type AuthContext, hasPermission } from '../platform/auth/auth-context.t
 import type { FlowsConfig } from '../platform/config/hub-config.ts';
 import { Forbidden, HubError, Unauthorized } from '../platform/errors/hub-errors.ts';
 import { ADMIN_TOKEN_COOKIE, type RequestAuthenticator, readCookie } from './authenticate-request.ts';
+import {
+  type FlowNode,
+  flowHash,
+  LIBRARY_DIR,
+  nodesOfTab,
+  planLibraryDeployment,
+  readLibrary,
+  readLibraryState,
+  withLibraryFlows,
+  writeLibraryState,
+} from './flows-library.ts';
 import type { GatewayRequest } from './idempotency-middleware.ts';
 import { sendProblem, toProblem } from './problem-details.ts';
 
@@ -22,6 +33,14 @@ interface NodeRedRuntime {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly httpAdmin: Middleware;
+  readonly runtime: {
+    flows: {
+      getFlows(opts: object): Promise<{ flows: FlowNode[]; rev: string }>;
+      setFlows(opts: { flows: { flows: FlowNode[]; rev?: string }; deploymentType: string }): Promise<{
+        rev: string;
+      }>;
+    };
+  };
 }
 
 export const FLOWS_PATH = '/flows';
@@ -190,9 +209,10 @@ export class FlowsEditor {
       return false;
     }
     runtimeOwner = this;
+    let red: NodeRedRuntime;
     try {
       mkdirSync(this.#options.config.userDir, { recursive: true });
-      const red = createRequire(import.meta.url)('node-red') as NodeRedRuntime;
+      red = createRequire(import.meta.url)('node-red') as NodeRedRuntime;
       // Before Node-RED's own upgrade listener: the editor's websocket authenticates with the cookie.
       this.#onUpgrade = (req, socket) => this.#prepareUpgrade(req, socket);
       server.prependListener('upgrade', this.#onUpgrade);
@@ -204,12 +224,51 @@ export class FlowsEditor {
         .filter((listener) => !before.has(listener)) as Array<(...args: unknown[]) => void>;
       this.#red = red;
       this.#server = server;
-      return true;
     } catch (error) {
       runtimeOwner = undefined;
       if (this.#onUpgrade) server.off('upgrade', this.#onUpgrade);
       throw error;
     }
+    try {
+      await this.#deployLibrary(red);
+    } catch (error) {
+      // A broken library file must not take the hub down; the editor still works.
+      this.#options.logger.error({ err: error }, 'flow library not deployed');
+    }
+    return true;
+  }
+
+  /** Deploys the flow library by the rule of `planLibraryDeployment`; see flows/README.md. */
+  async #deployLibrary(red: NodeRedRuntime) {
+    const { config, logger } = this.#options;
+    const library = await readLibrary(config.libraryDir ?? LIBRARY_DIR);
+    if (library.length === 0) return;
+    const stateFile = path.join(config.userDir, 'library-state.json');
+    const state = await readLibraryState(stateFile);
+    const { flows, rev } = await red.runtime.flows.getFlows({});
+    const plan = planLibraryDeployment(flows, library, state);
+    for (const flow of plan.keptEdited) {
+      logger.warn(
+        { flow: flow.name, tab: flow.tabId },
+        'library flow changed in the editor: kept as it is (export it to flows/library, or delete the tab to get the library version)',
+      );
+    }
+    let deployed = flows;
+    if (plan.deploy.length > 0) {
+      await red.runtime.flows.setFlows({
+        flows: { flows: withLibraryFlows(flows, plan.deploy), rev },
+        deploymentType: 'full',
+      });
+      deployed = (await red.runtime.flows.getFlows({})).flows;
+      logger.info({ flows: plan.deploy.map((flow) => flow.name) }, 'library flows deployed');
+    }
+    for (const flow of [...plan.deploy, ...plan.inSync]) {
+      state[flow.tabId] = {
+        library: flowHash(flow.nodes),
+        deployed: flowHash(nodesOfTab(deployed, flow.tabId)),
+      };
+    }
+    await writeLibraryState(stateFile, state);
   }
 
   async stop(): Promise<void> {

@@ -51,6 +51,8 @@ export interface FlowsConfig {
    * `HUB_MASTER_KEY`, which a clustered deployment must set, so no process runs with a made-up key.
    */
   credentialSecret: string;
+  /** The flow library deployed at start: `HUB_FLOWS_LIBRARY_DIR`, default the repository's `flows/library`. */
+  libraryDir: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -116,6 +118,7 @@ function readFlowsConfig(env: Env, dataDir: string, masterKey: Buffer): FlowsCon
   return {
     enabled: switchValue === 'on',
     userDir: path.resolve(env.HUB_FLOWS_USER_DIR || path.join(dataDir, 'flows')),
+    libraryDir: env.HUB_FLOWS_LIBRARY_DIR ? path.resolve(env.HUB_FLOWS_LIBRARY_DIR) : undefined,
     credentialSecret:
       explicitSecret ??
       Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'hub flows credentials', 32)).toString(
