@@ -80,7 +80,13 @@ interface Run {
   links: LinkResolver | undefined;
 }
 
-type Producer = (scope: Scope, run: Run, pointer: string) => Promise<Produced>;
+/**
+ * Producers answer synchronously unless a step needs to wait (a JSONata evaluation, a link
+ * lookup): most fields of most mappings are paths, codes and conversions, and a promise per field
+ * per record would cost more than the field itself.
+ */
+type MaybePromise<T> = T | Promise<T>;
+type Producer = (scope: Scope, run: Run, pointer: string) => MaybePromise<Produced>;
 
 interface CompiledField {
   segments: string[];
@@ -95,6 +101,11 @@ function escapeToken(token: string): string {
 
 function record(run: Run, path: string, code: MappingErrorCode, message: string): void {
   if (run.errors.length < MAX_MAPPING_ERRORS) run.errors.push({ path, code, message });
+}
+
+/** Constants and defaults are shared by every record: each record gets its own copy of an object. */
+function copyOf<T>(value: T): T {
+  return value !== null && typeof value === 'object' ? structuredClone(value) : value;
 }
 
 function isMissing(value: unknown): boolean {
@@ -119,17 +130,64 @@ function setPath(target: Record<string, unknown>, segments: readonly string[], v
   object[segments[segments.length - 1] as string] = value;
 }
 
-async function applyFields(fields: readonly CompiledField[], scope: Scope, run: Run, base: string) {
-  const output: Record<string, unknown> = {};
-  for (const field of fields) {
+function produceField(field: CompiledField, scope: Scope, run: Run, pointer: string): MaybePromise<Produced> {
+  if (!field.when) return field.produce(scope, run, pointer);
+  const condition = field.when.evaluate(scope.current, { root: scope.root });
+  if (condition instanceof Promise) {
+    return condition.then((holds) => (isTruthy(holds) ? field.produce(scope, run, pointer) : OMIT));
+  }
+  return isTruthy(condition) ? field.produce(scope, run, pointer) : OMIT;
+}
+
+function recordFailure(run: Run, pointer: string, error: unknown): void {
+  if (!(error instanceof FieldMappingFailure)) throw error;
+  record(run, pointer, error.code, error.message);
+}
+
+type Output = Record<string, unknown>;
+type Step = (value: unknown, scope: Scope, run: Run, at: string) => MaybePromise<Produced>;
+
+function applyFields(
+  fields: readonly CompiledField[],
+  scope: Scope,
+  run: Run,
+  base: string,
+): MaybePromise<Output> {
+  const output: Output = {};
+  for (let index = 0; index < fields.length; index++) {
+    const field = fields[index] as CompiledField;
+    const pointer = base + field.pointer;
+    let value: MaybePromise<Produced>;
+    try {
+      value = produceField(field, scope, run, pointer);
+    } catch (error) {
+      recordFailure(run, pointer, error);
+      continue;
+    }
+    if (value instanceof Promise) return applyRemainingFields(fields, index, value, output, scope, run, base);
+    if (value !== OMIT) setPath(output, field.segments, value);
+  }
+  return output;
+}
+
+/** The rest of applyFields once one field had to wait: fields still run one after the other, in order. */
+async function applyRemainingFields(
+  fields: readonly CompiledField[],
+  waitingIndex: number,
+  waiting: Promise<Produced>,
+  output: Output,
+  scope: Scope,
+  run: Run,
+  base: string,
+): Promise<Output> {
+  for (let index = waitingIndex; index < fields.length; index++) {
+    const field = fields[index] as CompiledField;
     const pointer = base + field.pointer;
     try {
-      if (field.when && !isTruthy(await field.when.evaluate(scope.current, { root: scope.root }))) continue;
-      const value = await field.produce(scope, run, pointer);
+      const value = await (index === waitingIndex ? waiting : produceField(field, scope, run, pointer));
       if (value !== OMIT) setPath(output, field.segments, value);
     } catch (error) {
-      if (!(error instanceof FieldMappingFailure)) throw error;
-      record(run, pointer, error.code, error.message);
+      recordFailure(run, pointer, error);
     }
   }
   return output;
@@ -224,23 +282,43 @@ class FieldCompiler {
     const hasDefault = 'default' in spec;
     const fallback = spec.default;
     const required = spec.required === true;
-    return async (scope, run, at) => {
-      let value = await read(scope);
+    const runSteps = (
+      start: number,
+      value: unknown,
+      scope: Scope,
+      run: Run,
+      at: string,
+    ): MaybePromise<Produced> => {
+      let current = value;
+      for (let index = start; index < steps.length; index++) {
+        const next = (steps[index] as Step)(current, scope, run, at);
+        if (next instanceof Promise) {
+          return next.then((resolved) =>
+            resolved === OMIT ? OMIT : runSteps(index + 1, resolved, scope, run, at),
+          );
+        }
+        if (next === OMIT) return OMIT;
+        current = next;
+      }
+      return finalValue(current);
+    };
+    const fromValue = (value: unknown, scope: Scope, run: Run, at: string): MaybePromise<Produced> => {
       if (isMissing(value)) {
         if (hasDefault) {
           if (fallback === null) return null;
-          value = structuredClone(fallback);
-        } else if (required) {
-          throw new FieldMappingFailure('required', 'is required but the record has no value for it');
-        } else {
-          return OMIT;
+          return runSteps(0, copyOf(fallback), scope, run, at);
         }
+        if (required)
+          throw new FieldMappingFailure('required', 'is required but the record has no value for it');
+        return OMIT;
       }
-      for (const step of steps) {
-        value = await step(value, scope, run, at);
-        if (value === OMIT) return OMIT;
-      }
-      return finalValue(value);
+      return runSteps(0, value, scope, run, at);
+    };
+    return (scope, run, at) => {
+      const value = read(scope);
+      return value instanceof Promise
+        ? value.then((resolved) => fromValue(resolved, scope, run, at))
+        : fromValue(value, scope, run, at);
     };
   }
 
@@ -254,7 +332,7 @@ class FieldCompiler {
       return (scope) => expression.evaluate(scope.current, { root: scope.root });
     }
     const constant: unknown = spec.const;
-    return () => structuredClone(constant);
+    return () => copyOf(constant);
   }
 
   #eachProducer(spec: MappingFileField, pointer: string, depth: number, atRoot: boolean): Producer {
@@ -268,7 +346,37 @@ class FieldCompiler {
     const maxItems = spec.maxItems ?? DEFAULT_MAX_ITEMS;
     const where = spec.where === undefined ? undefined : this.#expression(spec.where, `${pointer}/where`);
     const required = spec.required === true;
-    return async (scope, run, at) => {
+    // Errors point at the target item, which is the source item's place only without `where`.
+    const mapItems = (
+      list: unknown[],
+      start: number,
+      output: unknown[],
+      scope: Scope,
+      run: Run,
+      at: string,
+    ): MaybePromise<unknown[]> => {
+      for (let index = start; index < list.length; index++) {
+        const itemScope = { current: list[index], root: scope.root };
+        const keep = where ? where.evaluate(itemScope.current, { root: scope.root }) : true;
+        const mapOne = (holds: unknown): MaybePromise<void> => {
+          if (!isTruthy(holds)) return;
+          const item = applyFields(fields, itemScope, run, `${at}/${output.length}`);
+          if (item instanceof Promise) {
+            const slot = output.length;
+            output.push(undefined);
+            return item.then((mapped) => {
+              output[slot] = mapped;
+            });
+          }
+          output.push(item);
+        };
+        const done = keep instanceof Promise ? keep.then(mapOne) : mapOne(keep);
+        if (done instanceof Promise)
+          return done.then(() => mapItems(list, index + 1, output, scope, run, at));
+      }
+      return output;
+    };
+    return (scope, run, at) => {
       const list = items.read(items.fromRoot ? scope.root : scope.current);
       if (list === undefined || list === null) {
         if (required) throw new FieldMappingFailure('required', `is required but ${items.text} is missing`);
@@ -282,20 +390,11 @@ class FieldCompiler {
           `${items.text} has ${list.length} items, more than ${maxItems}`,
         );
       }
-      const output: unknown[] = [];
-      for (const item of list) {
-        if (where && !isTruthy(await where.evaluate(item, { root: scope.root }))) continue;
-        // Errors point at the target item, which is the source item's place only without `where`.
-        output.push(
-          await applyFields(fields, { current: item, root: scope.root }, run, `${at}/${output.length}`),
-        );
-      }
-      return output;
+      return mapItems(list, 0, [], scope, run, at);
     };
   }
 
   #steps(spec: MappingFileField, pointer: string, atRoot: boolean) {
-    type Step = (value: unknown, scope: Scope, run: Run, at: string) => Produced | Promise<Produced>;
     const steps: Step[] = [];
     if (spec.map) steps.push(this.#mapStep(spec.map, `${pointer}/map`));
     if (spec.unit) {
@@ -405,7 +504,7 @@ class FieldCompiler {
       const translated = translate(value);
       if (translated !== undefined) return translated;
       if (unknown === 'pass-through') return value;
-      if (unknown === 'default') return structuredClone(fallback);
+      if (unknown === 'default') return copyOf(fallback);
       throw new FieldMappingFailure('unknown-code', `${shown(value)} is not in ${where}`);
     };
   }

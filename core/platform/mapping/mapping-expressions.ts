@@ -21,7 +21,8 @@ export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = {
 
 export interface CompiledExpression {
   readonly text: string;
-  evaluate(input: unknown, bindings: Record<string, unknown>): Promise<unknown>;
+  /** Synchronous for a plain field path over objects, else a promise (JSONata is async). */
+  evaluate(input: unknown, bindings: Record<string, unknown>): unknown;
 }
 
 interface AstNode {
@@ -66,6 +67,21 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+const SIMPLE_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const ARRAY_MET = Symbol('array met');
+/** Words JSONata reads as literals or operators, never as field names. */
+const JSONATA_WORDS = new Set(['true', 'false', 'null', 'and', 'or', 'in', 'function']);
+
+function readObjectPath(input: unknown, path: readonly string[]): unknown {
+  let current = input;
+  for (const name of path) {
+    if (Array.isArray(current)) return ARRAY_MET;
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, name)) return undefined;
+    current = (current as Record<string, unknown>)[name];
+  }
+  return Array.isArray(current) ? ARRAY_MET : current;
+}
+
 /** Parses once; throws an Error naming the JSONata problem and its position for a bad expression. */
 export function compileExpression(text: string, limits: ExpressionLimits): CompiledExpression {
   let expression: jsonata.Expression;
@@ -83,30 +99,43 @@ export function compileExpression(text: string, limits: ExpressionLimits): Compi
   }
   const forbidden = findForbiddenCall(expression.ast());
   if (forbidden) throw new Error(`${forbidden} is not allowed in a mapping expression`);
+  const segments = text.split('.');
+  const path =
+    SIMPLE_PATH.test(text) && !segments.some((name) => JSONATA_WORDS.has(name)) ? segments : undefined;
   return {
     text,
-    async evaluate(input, bindings) {
-      try {
-        return plain(await expression.evaluate(input, bindings));
-      } catch (error) {
-        const problem = error as { code?: string; message?: string };
-        if (problem.code === 'D1012') {
-          throw new FieldMappingFailure(
-            'expression-timeout',
-            `expression ran longer than ${limits.timeoutMs} ms: ${problem.message ?? ''}`,
-          );
-        }
-        if (problem.code === 'D1011') {
-          throw new FieldMappingFailure(
-            'expression-depth',
-            `expression nested deeper than ${limits.maxDepth} levels`,
-          );
-        }
-        throw new FieldMappingFailure(
-          'expression',
-          `${problem.code ?? 'error'}: ${problem.message ?? String(error)}`,
-        );
+    evaluate(input, bindings) {
+      if (path) {
+        // A plain field path over plain objects means the same in JSONata; JSONata proper is
+        // needed (and used) as soon as an array is met, since it maps paths over arrays.
+        const value = readObjectPath(input, path);
+        if (value !== ARRAY_MET) return value;
       }
+      return evaluateJsonata(input, bindings);
     },
   };
+
+  async function evaluateJsonata(input: unknown, bindings: Record<string, unknown>): Promise<unknown> {
+    try {
+      return plain(await expression.evaluate(input, bindings));
+    } catch (error) {
+      const problem = error as { code?: string; message?: string };
+      if (problem.code === 'D1012') {
+        throw new FieldMappingFailure(
+          'expression-timeout',
+          `expression ran longer than ${limits.timeoutMs} ms: ${problem.message ?? ''}`,
+        );
+      }
+      if (problem.code === 'D1011') {
+        throw new FieldMappingFailure(
+          'expression-depth',
+          `expression nested deeper than ${limits.maxDepth} levels`,
+        );
+      }
+      throw new FieldMappingFailure(
+        'expression',
+        `${problem.code ?? 'error'}: ${problem.message ?? String(error)}`,
+      );
+    }
+  }
 }

@@ -1,7 +1,7 @@
-import { tz } from '@date-fns/tz';
 import Big from 'big.js';
-import { format, isValid, parse } from 'date-fns';
+import { format, isValid } from 'date-fns';
 import { FieldMappingFailure, shown } from './mapping-error.ts';
+import { formatInZone, parseInZone } from './zoned-time.ts';
 
 /**
  * The value conversions of mapping fields. Numbers travel as big.js decimals between steps, so a
@@ -135,9 +135,9 @@ function parseDate(value: unknown, conversion: DateConversion): Date {
     if (!isValid(date)) throw invalid();
     return date;
   }
-  const date = parse(value, conversion.parse, new Date(0), { in: tz(conversion.timezone ?? 'UTC') });
+  const date = parseInZone(value, conversion.parse, conversion.timezone ?? 'UTC');
   if (!isValid(date)) throw invalid();
-  return new Date(date.getTime());
+  return date;
 }
 
 export function convertDate(value: unknown, conversion: DateConversion): string | number {
@@ -151,7 +151,7 @@ export function convertDate(value: unknown, conversion: DateConversion): string 
     case 'epoch-s':
       return Math.floor(date.getTime() / 1000);
     default:
-      return format(date, conversion.format, { in: tz(conversion.timezone ?? 'UTC') });
+      return formatInZone(date, conversion.format, conversion.timezone ?? 'UTC');
   }
 }
 
