@@ -28,6 +28,7 @@ import { benchCatalogImport, importFiguresTable } from './catalog-import.bench.t
 import { benchCatalogSearch, searchFiguresTable } from './catalog-search.bench.ts';
 import { benchCredit } from './credit.bench.ts';
 import { benchInventory } from './inventory.bench.ts';
+import { benchMapping, mappingFiguresTable } from './mapping.bench.ts';
 import { benchOrders } from './orders.bench.ts';
 import { benchPermissionCheck } from './permission-check.bench.ts';
 import { benchPricing } from './pricing.bench.ts';
@@ -281,6 +282,8 @@ const catalogImport = await benchCatalogImport();
 
 const catalogSearch = await benchCatalogSearch();
 
+const mapping = await benchMapping();
+
 const mesh = await moleculerOverNats();
 const [rawRequest, rawInbox] = await rawNats();
 rows.push(mesh, rawRequest!, rawInbox!);
@@ -296,6 +299,7 @@ process.stdout.write(
     `Inventory reservations through inventory.internal.reserve / release (32 callers; the hot SKU is one contended row)\n\n${table(inventory)}\n\n` +
     `Orders through the whole checkout saga (workflows.placeOrder in-process, no HTTP; 10 lines, credit, no approval; target > 200 orders/s)\n\n${table(orders)}\n\n` +
     `Catalog import into a fresh PostgreSQL database (target > 5,000 rows/s, memory flat in the file's size)\n\n${importFiguresTable(catalogImport)}\n\n` +
-    `Catalog search, one search at a time (target p95 < 150 ms on PostgreSQL for broad queries and browsing)\n\n${searchFiguresTable(catalogSearch)}\n`,
+    `Catalog search, one search at a time (target p95 < 150 ms on PostgreSQL for broad queries and browsing)\n\n${searchFiguresTable(catalogSearch)}\n\n` +
+    `Mapping engine, one record at a time, in process (each mapping file compiled once)\n\n${mappingFiguresTable(mapping)}\n`,
 );
 process.exit(0);
