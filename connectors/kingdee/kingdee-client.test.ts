@@ -26,7 +26,7 @@ function clientWith(
   overrides: Partial<KingdeeConfig> = {},
   credentials?: { appId: string; appSecret: string },
 ) {
-  const connection = simulator.connection({ timeoutMs: 1500, requestsPerSecond: 1000, ...overrides });
+  const connection = simulator.connection({ timeoutMs: 10_000, requestsPerSecond: 1000, ...overrides });
   return new KingdeeClient(connection.config, credentials ?? connection.credentials);
 }
 
@@ -150,8 +150,8 @@ describe('failures map onto the taxonomy', () => {
   });
 
   it('a query with no answer before the deadline is retryable; a Save with no answer is maybe-committed', async () => {
-    const client = clientWith();
-    simulator.injectFault({ kind: 'latency', ms: 3000, service: 'ExecuteBillQuery' });
+    const client = clientWith({ timeoutMs: 2000 });
+    simulator.injectFault({ kind: 'latency', ms: 8000, service: 'ExecuteBillQuery' });
     const queryError = await client.executeBillQuery(materials).catch((caught: unknown) => caught);
     expect(queryError).toBeInstanceOf(ConnectorRetryableError);
     expect(queryError).not.toBeInstanceOf(MaybeCommittedError);
@@ -160,7 +160,22 @@ describe('failures map onto the taxonomy', () => {
       .save('SAL_SaleOrder', salesOrderPayload('CLIENT-SO-LOST'))
       .catch((caught: unknown) => caught);
     expect(saveError).toBeInstanceOf(MaybeCommittedError);
+    expect(simulator.bill('SAL_SaleOrder', 'CLIENT-SO-LOST')).toBeDefined();
   }, 30_000);
+
+  it('a connection cut after a Save was sent is maybe-committed; after a query, retryable', async () => {
+    const client = clientWith();
+    simulator.injectFault({ kind: 'reset-after-commit', service: 'ExecuteBillQuery' });
+    const queryError = await client.executeBillQuery(materials).catch((caught: unknown) => caught);
+    expect(queryError).toBeInstanceOf(ConnectorRetryableError);
+    expect(queryError).not.toBeInstanceOf(MaybeCommittedError);
+    simulator.injectFault({ kind: 'reset-after-commit', service: 'Save' });
+    const saveError = await client
+      .save('SAL_SaleOrder', salesOrderPayload('CLIENT-SO-RESET'))
+      .catch((caught: unknown) => caught);
+    expect(saveError).toBeInstanceOf(MaybeCommittedError);
+    expect(simulator.bill('SAL_SaleOrder', 'CLIENT-SO-RESET')).toBeDefined();
+  });
 
   it('an unreachable site is retryable; a wrong path is not-connected', async () => {
     const closedPort = await closedLoopbackPort();

@@ -20,7 +20,7 @@ beforeAll(async () => {
   simulator = await KingdeeSimulator.start();
   simulator.seedMaterials(7);
   simulator.seedCustomers(1);
-  connection = simulator.connection({ timeoutMs: 1500 }) as unknown as typeof connection;
+  connection = simulator.connection({ timeoutMs: 10_000 }) as unknown as typeof connection;
   nodes = await startConnectorNodes(createKingdeeConnector() as unknown as Connector);
 }, 60_000);
 
@@ -58,7 +58,7 @@ describe('the Kingdee connector as a Moleculer service on its own node', () => {
     expect((limited as ConnectorRateLimitedError).retryAfterMs).toBe(3000);
 
     simulator.injectFault({ kind: 'latency', ms: 0, service: 'ExecuteBillQuery' });
-    simulator.injectFault({ kind: 'timeout-after-commit', service: 'Save' });
+    simulator.injectFault({ kind: 'reset-after-commit', service: 'Save' });
     simulator.injectFault({ kind: 'http-500', service: 'ExecuteBillQuery' });
     const lost = await nodes
       .client(connection)

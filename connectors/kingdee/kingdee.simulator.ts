@@ -33,7 +33,7 @@ import {
  *   Delete only A/Z).
  * - ExecuteBillQuery: FieldKeys with `.FNumber` dereferences and entry fields (one row per line),
  *   a FilterString subset, OrderString, StartRow/Limit; rows as arrays in FieldKeys order.
- * - Fault injection: HTTP 500, timeout after commit, session expiry, latency, rate limiting.
+ * - Fault injection: HTTP 500, timeout or reset after commit, session expiry, latency, rate limiting.
  *
  * Not a database: everything is in memory and lost on close.
  */
@@ -59,6 +59,8 @@ export type SimulatorFault =
   | { kind: 'http-500'; service?: string; times?: number }
   /** The call runs and commits; the answer never comes (the client's deadline passes). */
   | { kind: 'timeout-after-commit'; service?: string; times?: number }
+  /** The call runs and commits; the connection is then cut before the answer (a reset). */
+  | { kind: 'reset-after-commit'; service?: string; times?: number }
   /** Every session is dropped just before the matching call is served. */
   | { kind: 'session-expiry'; service?: string; times?: number }
   | { kind: 'latency'; ms: number; service?: string; times?: number }
@@ -508,6 +510,10 @@ export class KingdeeSimulator {
       return;
     }
     const answer = await this.serve(service, body, request, path);
+    if (fault?.kind === 'reset-after-commit') {
+      request.socket.destroy();
+      return;
+    }
     if (fault?.kind === 'timeout-after-commit') {
       // The work is done and committed; the answer is held until the client gives up.
       this.held.add(response);

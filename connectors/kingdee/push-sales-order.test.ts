@@ -13,7 +13,7 @@ beforeAll(async () => {
   simulator = await KingdeeSimulator.start();
   simulator.seedCustomers(1);
   simulator.seedMaterials(1);
-  const { config, credentials } = simulator.connection({ timeoutMs: 1500 });
+  const { config, credentials } = simulator.connection({ timeoutMs: 10_000, requestsPerSecond: 1000 });
   client = new KingdeeClient(config, credentials);
 });
 
@@ -47,9 +47,11 @@ describe('pushSalesOrder', () => {
   });
 
   it('creates exactly one bill when Save commits but its answer never arrives, and still audits it', async () => {
+    const { config, credentials } = simulator.connection({ timeoutMs: 3000, requestsPerSecond: 1000 });
+    const impatient = new KingdeeClient(config, credentials);
     const saves = simulator.callCount('Save');
     simulator.injectFault({ kind: 'timeout-after-commit', service: 'Save' });
-    const result = await pushSalesOrder(client, salesOrderPayload('PSO-TIMEOUT'), { workflow: 'audit' });
+    const result = await pushSalesOrder(impatient, salesOrderPayload('PSO-TIMEOUT'), { workflow: 'audit' });
     expect(simulator.callCount('Save') - saves).toBe(1);
     expect(result).toMatchObject({ externalId: 'PSO-TIMEOUT', details: { documentStatus: 'C' } });
     expect(bills('PSO-TIMEOUT')).toHaveLength(1);
@@ -66,16 +68,16 @@ describe('pushSalesOrder', () => {
     expect(failed).not.toBeInstanceOf(MaybeCommittedError);
     expect(simulator.callCount('Save')).toBe(saves);
     // The job queue retries; this time Save commits and its answer is lost, the lookup finds it.
-    simulator.injectFault({ kind: 'timeout-after-commit', service: 'Save' });
+    simulator.injectFault({ kind: 'reset-after-commit', service: 'Save' });
     await pushSalesOrder(client, salesOrderPayload('PSO-RETRY'), { workflow: 'audit' });
     expect(bills('PSO-RETRY')).toHaveLength(1);
     expect(bills('PSO-RETRY')[0]?.fdocumentstatus).toBe('C');
   }, 30_000);
 
-  it('throws maybe-committed when Save times out and the lookup fails, and the retry finds the bill', async () => {
+  it('throws maybe-committed when the Save answer is lost and the lookup fails, and the retry finds the bill', async () => {
     // Faults are taken in order: the lookup before Save passes (a zero delay), the one after fails.
     simulator.injectFault({ kind: 'latency', ms: 0, service: 'ExecuteBillQuery' });
-    simulator.injectFault({ kind: 'timeout-after-commit', service: 'Save' });
+    simulator.injectFault({ kind: 'reset-after-commit', service: 'Save' });
     simulator.injectFault({ kind: 'http-500', service: 'ExecuteBillQuery' });
     const error = await pushSalesOrder(client, salesOrderPayload('PSO-MAYBE'), { workflow: 'audit' }).catch(
       (caught: unknown) => caught,
@@ -91,7 +93,7 @@ describe('pushSalesOrder', () => {
   }, 30_000);
 
   it('continues from an audit whose answer was lost: the retry sees the bill audited and does nothing', async () => {
-    simulator.injectFault({ kind: 'timeout-after-commit', service: 'Audit' });
+    simulator.injectFault({ kind: 'reset-after-commit', service: 'Audit' });
     await expect(
       pushSalesOrder(client, salesOrderPayload('PSO-AUDIT'), { workflow: 'audit' }),
     ).rejects.toBeInstanceOf(ConnectorRetryableError);
