@@ -10,6 +10,7 @@ import { Database } from '../platform/database/database.ts';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.ts';
 import { MigrationError } from '../platform/database/migrations.ts';
 import { demoPassword, seedDemo, seedDemoOrdersOn } from './demo-data.ts';
+import { runFlowsDeploy } from './flows-command.ts';
 import { runMappingTest } from './mapping-command.ts';
 
 /** Known start-up failures end with one line on stderr and exit code 1; anything else is a bug. */
@@ -193,5 +194,30 @@ program
       err: (text) => process.stderr.write(text),
     });
   });
+
+program
+  .command('flows')
+  .description('work with the Node-RED flow library (flows/library)')
+  .command('deploy')
+  .description(
+    'push the flow library to a running hub through the Node-RED admin API (staff with flows.admin)',
+  )
+  .option('--url <url>', 'the hub', `http://localhost:${process.env.PORT || 3000}`)
+  .option('--token <token>', 'staff access token (or HUB_TOKEN)')
+  .option('--email <email>', 'staff email to log in with; password from HUB_PASSWORD')
+  .option('--library <dir>', 'library folder (default flows/library)')
+  .option('--only <name...>', 'only these library flows')
+  .action(
+    async (options: { url: string; token?: string; email?: string; library?: string; only?: string[] }) => {
+      process.exitCode = await runFlowsDeploy(
+        {
+          ...options,
+          token: options.token ?? process.env.HUB_TOKEN,
+          password: process.env.HUB_PASSWORD,
+        },
+        { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) },
+      );
+    },
+  );
 
 await program.parseAsync(process.argv);
