@@ -591,6 +591,13 @@ fields:
     ).toContain('code table units has no column wms');
   });
 
+  test('steps on an object or array of fields are refused rather than ignored', () => {
+    expect(
+      loadProblem('direction: inbound\nfields:\n  a: { each: xs, default: [], fields: { b: { from: b } } }\n')
+        .message,
+    ).toContain('take no default');
+  });
+
   test('the direction must match the file name, and a date pattern needs a zone', () => {
     expect(loadProblem('direction: outbound\nfields:\n  a: { from: x }\n').message).toContain(
       'the file name says inbound',

@@ -269,14 +269,15 @@ class FieldCompiler {
       const steps = (['default', 'map', 'unit', 'number', 'money', 'date', 'link', 'type'] as const).filter(
         (key) => key in spec,
       );
-      if (steps.length > 0 && spec.each === undefined)
-        this.fail(pointer, `an object of fields takes no ${steps.join(', ')}`);
+      if (steps.length > 0) {
+        this.fail(pointer, `fields (an object, or with each an array) take no ${steps.join(', ')}`);
+      }
       if (spec.each !== undefined) return this.#eachProducer(spec, pointer, depth, atRoot);
       const nested = this.compileFields(spec.fields, `${pointer}/fields`, depth + 1, atRoot);
       return (scope, run, at) => applyFields(nested, scope, run, at);
     }
     // A constant null is written as null: it is what the mapping says, not a missing value.
-    if ('const' in spec && spec.const === null) return async () => null;
+    if ('const' in spec && spec.const === null) return () => null;
     const read = this.#sourceReader(spec, pointer, atRoot);
     const steps = this.#steps(spec, pointer, atRoot);
     const hasDefault = 'default' in spec;
