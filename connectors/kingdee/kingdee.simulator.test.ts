@@ -207,6 +207,21 @@ describe('the bill store', () => {
     expect(simulator.records('SAL_SaleOrder')).toHaveLength(1);
   });
 
+  it('accepts the old ApiClient envelope, positional parameters as one JSON text', async () => {
+    const { acctId, userName, appId, appSecret } = user();
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const sign = loginBySignature({ acctId, userName, appId, appSecret, timestamp });
+    const { json } = await post(`${AUTH}LoginBySign`, {
+      format: 1,
+      useragent: 'ApiClient',
+      rid: 1,
+      parameters: JSON.stringify([acctId, userName, appId, timestamp, sign, 2052]),
+      timestamp: '2024-04-10 10:00:00',
+      v: '1.0',
+    });
+    expect(json.LoginResultType).toBe(1);
+  });
+
   it('answers an unknown form and a malformed filter as a query error row, HTTP 200', async () => {
     const headers = signedRequestHeaders({
       ...user(),

@@ -22,7 +22,8 @@ import {
  * against the real thing:
  *
  * - `POST {base}/k3cloud/<ServiceName>.common.kdsvc`, service names matched case-insensitively;
- *   both envelopes (`{"parameters":[...]}` and `{"formid","data"}`, data as object or JSON text).
+ *   both envelopes (`{"parameters":[...]}` and `{"formid","data"}`, data as object or JSON text),
+ *   and the old ApiClient one (`"parameters"` as one JSON text).
  * - LoginBySign / LoginByAppSecret with the exact signature check; the LoginResult JSON and a
  *   `Set-Cookie: kdservice-sessionid=...`; the session accepted as cookie, `kdservice-sessionid`
  *   header or `SID` header; idle expiry answered `IsSuccess:false, MsgCode:1`.
@@ -508,6 +509,15 @@ export class KingdeeSimulator {
     } catch {
       this.json(response, failure(['请求参数不是有效的 JSON']));
       return;
+    }
+    // The old "ApiClient" envelope sends the positional parameters as one JSON text.
+    if (typeof body.parameters === 'string') {
+      try {
+        body.parameters = JSON.parse(body.parameters) as unknown;
+      } catch {
+        this.json(response, failure(['parameters 不是有效的 JSON']));
+        return;
+      }
     }
     const answer = await this.serve(service, body, request, path);
     if (fault?.kind === 'reset-after-commit') {
