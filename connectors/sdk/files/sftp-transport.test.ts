@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -78,6 +78,24 @@ describe('connecting', () => {
     expect(down).toBeInstanceOf(ConnectorRetryableError);
     expect(down).toBeInstanceOf(RetryableFailure);
   });
+});
+
+it('gives up on a server that accepts the connection but never answers, as retryable', async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const address = silent.address();
+  try {
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const error = await failure(SftpTransport.connect({ ...config, port, connectTimeoutMs: 1_500 }));
+    expect(error).toBeInstanceOf(ConnectorRetryableError);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
 });
 
 describe('taking complete files', () => {
