@@ -70,14 +70,17 @@ async function connect(config: Required<WmsConfig>, credentials: WmsCredentials)
   });
 }
 
-/** Rows of one file → one record per shipment (order_no, shipment_no), rows in file order. */
+/**
+ * Rows of one file → one record per shipment number, rows in file order (the shape the
+ * `shipment-confirmation.inbound` mapping reads; it refuses a shipment whose rows name two orders).
+ */
 function shipmentsOf(rows: FileRecord[], file: string): Array<Record<string, unknown>> {
   const shipments = new Map<
     string,
     { order_no: string; shipment_no: string; file: string; rows: Record<string, string>[] }
   >();
   for (const { values } of rows) {
-    const key = JSON.stringify([values.order_no, values.shipment_no]);
+    const key = values.shipment_no!;
     let shipment = shipments.get(key);
     if (!shipment) {
       shipment = { order_no: values.order_no!, shipment_no: values.shipment_no!, file, rows: [] };
