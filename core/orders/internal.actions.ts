@@ -113,12 +113,13 @@ export function internalArea({ platform }: OrdersContext): OrdersArea {
             allocations: Array<{ skuId: string; warehouseId: string; quantity: number }>;
           }>,
         ) {
-          await db.transaction(async (tx) => {
-            await findOrder(tx, ctx.params.orderId, tenantOf(ctx)).then((order) => {
-              if (!order) throw new NotFound('Order');
-            });
-            await recordAllocations(tx, ctx.params.orderId, ctx.params.allocations);
-          });
+          const found = await recordAllocations(
+            db,
+            ctx.params.orderId,
+            tenantOf(ctx),
+            ctx.params.allocations,
+          );
+          if (!found) throw new NotFound('Order');
           return { orderId: ctx.params.orderId, recorded: ctx.params.allocations.length };
         },
       },

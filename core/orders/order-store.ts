@@ -424,23 +424,34 @@ export async function transition(
   return { order: view, from, changed: true };
 }
 
+/**
+ * Keeps where the reservation put each line, in one statement: the rows are written only for an
+ * order of `companyId` (null: any), and a repeat writes nothing (idempotent per order, SKU and
+ * warehouse). Answers false when there is no such order.
+ */
 export async function recordAllocations(
-  tx: Transaction,
+  db: Queryable,
   orderId: string,
+  companyId: string | null,
   allocations: ReadonlyArray<{ skuId: string; warehouseId: string; quantity: number }>,
-): Promise<void> {
-  if (!allocations.length) return;
-  const values: unknown[] = [orderId];
-  const tuples = allocations.map((a) => {
-    values.push(a.skuId, a.warehouseId, a.quantity);
-    const n = values.length;
-    return `($1, $${n - 2}, $${n - 1}, $${n})`;
-  });
-  await tx.query(
-    `INSERT INTO orders.order_allocations (order_id, sku_id, warehouse_id, quantity) VALUES ${tuples.join(', ')}
-     ON CONFLICT (order_id, sku_id, warehouse_id) DO NOTHING`,
-    values,
+): Promise<boolean> {
+  const { rows } = await db.query(
+    `WITH target AS (SELECT id FROM orders.orders WHERE id = $1 AND ($2::uuid IS NULL OR company_id = $2)),
+          written AS (
+            INSERT INTO orders.order_allocations (order_id, sku_id, warehouse_id, quantity)
+            SELECT target.id, a.sku_id, a.warehouse_id, a.quantity
+              FROM target, unnest($3::uuid[], $4::uuid[], $5::int[]) AS a(sku_id, warehouse_id, quantity)
+            ON CONFLICT (order_id, sku_id, warehouse_id) DO NOTHING RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM target) AS found`,
+    [
+      orderId,
+      companyId,
+      allocations.map((a) => a.skuId),
+      allocations.map((a) => a.warehouseId),
+      allocations.map((a) => a.quantity),
+    ],
   );
+  return rows[0]!.found;
 }
 
 export async function allocationsOf(db: Queryable, orderId: string) {

@@ -430,6 +430,90 @@ describe('crash recovery', () => {
     expect(rows[0]!.status).toBe('completed');
   });
 
+  it('a step that ran but was not written (it changed no data) runs again after a crash, with the effect of once', async () => {
+    // The runner writes the row after a step only when the step changed its data: the credit
+    // step changes none, so a crash after it leaves the row at step 1 with the hold in place.
+    const orderId = randomUUID();
+    const reference = `order:${orderId}`;
+    const meta = asBuyer(world.companyId, world.buyerId).meta;
+    const gross = { amountMinor: '1998', currency: 'CNY' };
+    const order = {
+      orderId,
+      companyId: world.companyId,
+      placedBy: world.buyerId,
+      unitId: null,
+      unitPath: [],
+      checkoutKey: `token:${randomUUID()}`,
+      source: 'lines',
+      cartId: null,
+      quoteId: null,
+      paymentMethod: 'credit',
+      poNumber: null,
+      note: null,
+      currency: 'CNY',
+      totals: {
+        net: { amountMinor: '1768', currency: 'CNY' },
+        tax: { amountMinor: '230', currency: 'CNY' },
+        gross,
+      },
+      lines: [
+        {
+          skuId: c,
+          skuCode: 'ORD-C',
+          productId: null,
+          name: null,
+          unit: null,
+          quantity: 2,
+          unitPrice: { amountMinor: '999', currency: 'CNY' },
+          vatRate: 13,
+          pricesIncludeTax: true,
+          net: { amountMinor: '1768', currency: 'CNY' },
+          tax: { amountMinor: '230', currency: 'CNY' },
+          gross,
+          priceListCode: null,
+        },
+      ],
+    };
+    const creditBefore = await creditAvailable(world.broker, world.companyId);
+    await world.broker.call('orders.internal.open', { order }, { meta });
+    await world.broker.call(
+      'credit.internal.hold',
+      { reference, companyId: world.companyId, amount: gross },
+      { meta },
+    );
+    const data = {
+      orderId,
+      reference,
+      companyId: world.companyId,
+      paymentMethod: 'credit',
+      total: gross,
+      order,
+      stockLines: [{ skuId: c, quantity: 2 }],
+      snapshot: { total: gross, lines: [{ sku: 'ORD-C', categoryIds: [], quantity: 2, lineTotal: gross }] },
+      created: true,
+    };
+    await test.hub.platform.db.query(
+      `INSERT INTO workflows.sagas (id, kind, status, step, state, locked_until)
+       VALUES ($1, 'place-order', 'running', 1, $2, now() - interval '1 second')`,
+      [orderId, JSON.stringify({ data, meta })],
+    );
+    await world.broker.call('workflows.internal.sweep', {});
+    await waitFor(
+      async () =>
+        ((await world.broker.call('orders.internal.get', { orderId })) as { status: string }).status ===
+        'confirmed',
+      'the resumed order confirmed',
+      60_000,
+    );
+    // The credit step ran twice; the company is charged once.
+    expect(await creditAvailable(world.broker, world.companyId)).toBe(creditBefore - 1998n);
+    const { rows } = await test.hub.platform.db.query(
+      `SELECT kind FROM credit.ledger_entries WHERE reference = $1 ORDER BY id`,
+      [reference],
+    );
+    expect(rows.map((row) => row.kind)).toEqual(['hold', 'capture', 'purchase']);
+  });
+
   it('a saga that died while compensating is finished by the sweep: holds released, order failed', async () => {
     const orderId = randomUUID();
     const reference = `order:${orderId}`;

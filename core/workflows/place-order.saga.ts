@@ -147,8 +147,11 @@ export const placeOrderSaga: SagaDefinition<PlaceOrderData> = {
       name: 'finish',
       async run(data, io) {
         if (data.paymentMethod === 'credit') {
-          await io.call('inventory.internal.confirm', { reference: data.reference });
-          await io.call('credit.internal.capture', { reference: data.reference });
+          // Independent and idempotent per reference: confirmed together.
+          await Promise.all([
+            io.call('inventory.internal.confirm', { reference: data.reference }),
+            io.call('credit.internal.capture', { reference: data.reference }),
+          ]);
           await io.call('orders.internal.transition', {
             orderId: data.orderId,
             to: 'confirmed',

@@ -6,10 +6,13 @@ import type { Database } from '../platform/database/database.ts';
 /**
  * A small, explicit saga runner: a workflow is a list of steps, each with `run` and an optional
  * `compensate`. The instance (its data, the step under way) is a row of `workflows.sagas`,
- * written before each step runs, so a process that dies mid-saga leaves a row whose lease runs
- * out; the sweep then takes it over and resumes it (the step under way runs again, so every
- * step must be idempotent: the actions it calls are idempotent per reference) or, when it was
- * compensating, finishes undoing it.
+ * written when it starts, after every step that changed its data, before it waits, when it
+ * completes, when compensation starts and after every compensation, and whenever half its lease
+ * has passed. A process that dies mid-saga leaves a row whose lease runs out; the sweep then
+ * takes it over and resumes it at the step last written (that step and any after it that had
+ * already run run again, so every step must be idempotent: the actions it calls are idempotent
+ * per reference) or, when it was compensating, finishes undoing it. A step that changed no data
+ * is not written on its own: running it again after a crash is the same as running it once.
  *
  * A step that throws starts compensation: every step from the failing one back to the first is
  * compensated, newest first (the failing one too: it may have half happened; compensations are
@@ -221,6 +224,8 @@ export class SagaRunner {
   ): Promise<SagaResult<D>> {
     const io = this.#io(stored.meta);
     let data = stored.data;
+    // Every caller of #drive has just written the row (start, claim, sweep): the lease is fresh.
+    let leaseRenewedAt = Date.now();
     let failure: unknown;
     let undoFrom = step;
     let why = reason ?? 'compensated';
@@ -241,12 +246,16 @@ export class SagaRunner {
             return { id, status: 'waiting', data, waitingFor: outcome.wait };
           }
           const last = index === definition.steps.length - 1;
-          await this.#save(id, {
-            status: last ? 'completed' : 'running',
-            step: index + 1,
-            data,
-            meta: stored.meta,
-          });
+          const leaseHalfGone = Date.now() - leaseRenewedAt > this.#leaseMs / 2;
+          if (last || outcome?.data || leaseHalfGone) {
+            await this.#save(id, {
+              status: last ? 'completed' : 'running',
+              step: index + 1,
+              data,
+              meta: stored.meta,
+            });
+            leaseRenewedAt = Date.now();
+          }
         } catch (error) {
           failure = error;
           undoFrom = index;
