@@ -125,21 +125,31 @@ describe('taking complete files', () => {
     expect(second.complete.map((file) => file.name)).toEqual(['A.csv', 'B.csv']);
   });
 
-  it('stable-size: a file being written is not taken; the same size and time in two polls is', async () => {
+  it('stable-size: a file that grew between two polls is not taken; the same size and time in two polls is', async () => {
     const content = Buffer.from('x'.repeat(4000));
-    const writer = server.writeSlowly('/stable/SLOW.csv', content, { chunkBytes: 500, intervalMs: 150 });
+    await server.writePartial('/stable/GROWING.csv', content, 1500);
     await session(async (sftp) => {
-      await waitFor(() => writer.written() > 0, 'the first bytes', 20_000);
       const first = await sftp.completeFiles('/stable', { kind: 'stable-size' });
       expect(first.complete).toEqual([]); // nothing seen before
-      const seen = writer.written();
-      await waitFor(() => writer.written() > seen, 'more bytes', 20_000);
+      await server.write('/stable/GROWING.csv', content);
       const second = await sftp.completeFiles('/stable', { kind: 'stable-size' }, first.observation);
       expect(second.complete).toEqual([]); // it grew between the polls
-      await writer.done;
       const third = await sftp.completeFiles('/stable', { kind: 'stable-size' }, second.observation);
-      const fourth = await sftp.completeFiles('/stable', { kind: 'stable-size' }, third.observation);
-      expect(fourth.complete.map((file) => [file.name, file.size])).toEqual([['SLOW.csv', 4000]]);
+      expect(third.complete.map((file) => [file.name, file.size])).toEqual([['GROWING.csv', 4000]]);
+    });
+  });
+
+  it('the test server writes a file slowly, as a producer on a slow line does', async () => {
+    const content = Buffer.from('y'.repeat(2000));
+    const writer = server.writeSlowly('/slow/SLOW.csv', content, { chunkBytes: 500, intervalMs: 50 });
+    await session(async (sftp) => {
+      await waitFor(() => writer.written() > 0, 'the first bytes', 20_000);
+      const [early] = await sftp.list('/slow');
+      expect(early!.size).toBeGreaterThan(0);
+      await writer.done;
+      const [done] = await sftp.list('/slow');
+      expect(done!.size).toBe(2000);
+      expect(early!.size).toBeLessThanOrEqual(done!.size);
     });
   });
 });
