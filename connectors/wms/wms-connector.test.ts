@@ -6,14 +6,17 @@ import { WmsSimulator } from './wms.simulator.ts';
 import { createWmsConnector, type WmsConfig } from './wms-connector.ts';
 import { deliveryRows } from './wms-seed-data.ts';
 
-const connector = createWmsConnector();
+// One clock for the hub and the warehouse, so archive/YYYYMMDD folders never straddle midnight.
+const clock = () => new Date('2026-05-10T10:00:00Z');
+const DAY = '20260510';
+const connector = createWmsConnector({ now: clock });
 let wms: WmsSimulator;
 let gbkMarkerWms: WmsSimulator;
 
 beforeAll(async () => {
   [wms, gbkMarkerWms] = await Promise.all([
-    WmsSimulator.start(),
-    WmsSimulator.start({ completion: 'marker', encoding: 'gbk', wmsCode: 'WMS02' }),
+    WmsSimulator.start({ clock }),
+    WmsSimulator.start({ completion: 'marker', encoding: 'gbk', wmsCode: 'WMS02', clock }),
   ]);
 }, 60_000);
 
@@ -71,8 +74,7 @@ describe('shipment confirmations', () => {
     const again = await readAll(wms, 'shipmentConfirmations', stored);
     expect(shipmentNos(again)).toEqual([]);
     expect(await wms.filesIn('shipments')).toEqual(['archive']);
-    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
-    expect(await wms.filesIn('shipments', `archive/${day}`)).toEqual([first, second].sort());
+    expect(await wms.filesIn('shipments', `archive/${DAY}`)).toEqual([first, second].sort());
   });
 
   it('re-reads a file from its start when a run stopped in the middle of it (the cursor moves per whole file)', async () => {
@@ -179,8 +181,7 @@ describe('a warehouse that writes GBK and .done markers', () => {
       },
     ]);
     await readAll(gbkMarkerWms, 'stockSnapshots', pages.at(-1)!.nextCursor);
-    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
-    expect(await gbkMarkerWms.filesIn('inventory', `archive/${day}`)).toEqual([name, `${name}.done`]);
+    expect(await gbkMarkerWms.filesIn('inventory', `archive/${DAY}`)).toEqual([name, `${name}.done`]);
     expect(await gbkMarkerWms.filesIn('inventory')).toEqual(['archive', partial].sort());
   });
 });
