@@ -1,10 +1,10 @@
 import type { Context } from 'moleculer';
 import { schemaRef } from '../../schemas/index.ts';
-import { authOf } from '../platform/auth/auth-context.ts';
+import { authOf, type HubMeta } from '../platform/auth/auth-context.ts';
 import { NotFound } from '../platform/errors/hub-errors.ts';
 import type { CatalogArea, CatalogContext } from './catalog-area.ts';
 import { viewerOf } from './viewer.ts';
-import { visibilityFilterSql, visibleAmong } from './visibility.ts';
+import { audiencesOf, visibleAmong } from './visibility.ts';
 
 /**
  * Mesh-only actions other domains (cart, quotes, orders, pricing) call with the buyer's context:
@@ -28,18 +28,36 @@ export function internalArea({ platform }: CatalogContext): CatalogArea {
         visibility: 'public' as const,
         params: schemaRef('api/catalog/sku-lookup-params'),
         async handler(ctx: Context<{ skuIds?: string[]; codes?: string[] }>) {
-          const values: unknown[] = [ctx.params.skuIds ?? [], ctx.params.codes ?? []];
-          const filter = visibilityFilterSql('p', await viewerOf(ctx), values);
-          const { rows } = await db.query(
-            `SELECT s.id, s.code, s.unit_of_measure, s.pack_size, s.weight_grams, p.id AS product_id, p.name_zh,
-                    p.name_en, p.model, p.lifecycle
-               FROM catalog.skus s JOIN catalog.products p ON p.id = s.product_id
-              WHERE (s.id = ANY($1::uuid[]) OR s.code = ANY($2::text[])) AND ${filter}
-              ORDER BY s.code`,
-            values,
-          );
+          // Who is looking (a call to accounts) and the SKUs are read side by side: the query
+          // brings each product's audiences that could concern the caller — public, the caller's
+          // company from the auth context, any tier or tag — and the viewer's own audiences decide.
+          const auth = (ctx.meta as HubMeta).auth;
+          const possible = ['public', ...(auth?.companyId ? [`company:${auth.companyId}`] : [])];
+          // The SKUs asked for by id and those asked for by code as one set of ids, joined to their
+          // products by primary key: `s.id = ANY OR s.code = ANY` hashed every product of the catalog.
+          const [viewer, { rows }] = await Promise.all([
+            viewerOf(ctx),
+            db.query(
+              `SELECT s.id, s.code, s.unit_of_measure, s.pack_size, s.weight_grams, p.id AS product_id, p.name_zh,
+                      p.name_en, p.model, p.lifecycle,
+                      ARRAY(SELECT v.audience FROM catalog.product_visibility v
+                             WHERE v.product_id = p.id
+                               AND (v.audience = ANY($3::text[]) OR v.audience LIKE 'tier:%' OR v.audience LIKE 'tag:%'))
+                        AS audiences
+                 FROM catalog.skus s JOIN catalog.products p ON p.id = s.product_id
+                WHERE s.id IN (SELECT unnest($1::uuid[]) UNION SELECT id FROM catalog.skus WHERE code = ANY($2::text[]))
+                ORDER BY s.code`,
+              [ctx.params.skuIds ?? [], ctx.params.codes ?? [], possible],
+            ),
+          ]);
+          const audiences = audiencesOf(viewer);
+          const visible = audiences
+            ? rows.filter((row) =>
+                (row.audiences as string[]).some((audience) => audiences.includes(audience)),
+              )
+            : rows;
           return {
-            items: rows.map((row) => ({
+            items: visible.map((row) => ({
               skuId: row.id,
               code: row.code,
               productId: row.product_id,

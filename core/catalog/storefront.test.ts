@@ -392,6 +392,39 @@ describe('internal actions for other domains', () => {
       ['GOLD-BOLT', true],
       ['RETIRED-CABLE', false],
     ]);
+    // By id and by code at once, each SKU once, as every kind of caller sees them: tier, tag,
+    // company-assigned, public only, guests; staff see drafts too.
+    const skuOf = (slug: string) => products[slug].skus[0].id as string;
+    // The company-assigned catalog holds its product again (an earlier test emptied it).
+    const { items: catalogs } = await call('catalog.catalogs.list', { limit: 50 });
+    await call('catalog.catalogs.update', {
+      id: catalogs.find((c: Any) => c.name === 'Plain').id,
+      productIds: [products['plain-bearing'].id],
+    });
+    const lookUp = async (options: CallOptions) =>
+      (
+        await call(
+          'catalog.internal.skus',
+          {
+            skuIds: ['gold-bolt', 'east-bearing', 'plain-bearing', 'draft-cable'].map(skuOf),
+            codes: ['GOLD-BOLT', 'PUBLIC-CABLE', 'PLAIN-BEARING'],
+          },
+          options,
+        )
+      ).items.map((i: Any) => i.code);
+    expect(await lookUp(asBuyer(gold))).toEqual(['GOLD-BOLT', 'PUBLIC-CABLE']);
+    expect(await lookUp(asBuyer(tagged))).toEqual(['EAST-BEARING', 'PUBLIC-CABLE']);
+    // Discontinued by an earlier test: still listed (not orderable).
+    expect(await lookUp(asBuyer(plain))).toEqual(['PLAIN-BEARING', 'PUBLIC-CABLE']);
+    expect(await lookUp(asBuyer(other))).toEqual(['PUBLIC-CABLE']);
+    expect(await lookUp(asGuest)).toEqual(['PUBLIC-CABLE']);
+    expect(await lookUp(asStaff())).toEqual([
+      'DRAFT-CABLE',
+      'EAST-BEARING',
+      'GOLD-BOLT',
+      'PLAIN-BEARING',
+      'PUBLIC-CABLE',
+    ]);
     const service = broker.getLocalService('catalog') as unknown as {
       schema: { actions: Record<string, Any> };
     };
