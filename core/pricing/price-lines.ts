@@ -10,10 +10,11 @@ import {
   type ListMeta,
   type PricedResult,
   priceLines,
+  type QuantityRule,
   type SkuFacts,
 } from './price-engine.ts';
 import { findPriceListsByIds, metaOf } from './price-lists.ts';
-import { tiersFor } from './prices.ts';
+import { tiersFor, tiersWithRulesVersion } from './prices.ts';
 import { isKnownCurrency, type PricingConfig, type VatRate } from './pricing-config.ts';
 import { engineRule } from './quantity-rules.ts';
 
@@ -64,14 +65,44 @@ interface Candidates {
   listIds: string[];
 }
 
-/** What pricing keeps per process: the buyer's company context and candidate lists, briefly. */
+/**
+ * Every quantity rule and VAT rate of the deployment, indexed by SKU and product: held in memory
+ * when there are at most `MAX_KEPT_RULES_AND_RATES` rows of each, so a request needs no query for
+ * them once the catalog has named the SKUs' products.
+ */
+export interface KeptRulesAndRates {
+  rulesBySku: Map<string, QuantityRule[]>;
+  rulesByProduct: Map<string, QuantityRule[]>;
+  vatBySku: Map<string, VatRate>;
+  vatByProduct: Map<string, VatRate>;
+}
+
+/** Beyond this many quantity rules (or VAT rates), each request queries its own. */
+export const MAX_KEPT_RULES_AND_RATES = 20_000;
+
+/**
+ * What pricing keeps per process: the buyer's company context, candidate lists, and the
+ * deployment's quantity rules and VAT rates (when few enough), briefly.
+ */
 export interface PricingCaches {
   companies: TtlCache<CompanyContext | null>;
   lists: TtlCache<Candidates>;
+  /**
+   * The rules and rates as of `version` of `pricing.rules_version` (`kept` null: too many to
+   * keep), and the load under way. No expiry: a request reads the current version with its tiers.
+   */
+  rulesAndRates: {
+    held: { version: bigint; kept: KeptRulesAndRates | null } | null;
+    loading: Promise<{ version: bigint; kept: KeptRulesAndRates | null }> | null;
+  };
 }
 
 export function createCaches(config: PricingConfig): PricingCaches {
-  return { companies: new TtlCache(config.cacheMs), lists: new TtlCache(config.cacheMs) };
+  return {
+    companies: new TtlCache(config.cacheMs),
+    lists: new TtlCache(config.cacheMs),
+    rulesAndRates: { held: null, loading: null },
+  };
 }
 
 interface CompanyContext {
@@ -163,12 +194,114 @@ async function rulesAndRates(
 }
 
 /**
+ * Every rule and rate and their version, in one statement (one snapshot); `kept` is null when
+ * either table holds more than can be kept.
+ */
+async function loadAllRulesAndRates(
+  db: Queryable,
+): Promise<{ version: bigint; kept: KeptRulesAndRates | null }> {
+  const { rows } = await db.query(
+    `SELECT
+       (SELECT version FROM pricing.rules_version) AS version,
+       (SELECT coalesce(json_agg(r), '[]') FROM (
+          SELECT id, product_id, sku_id, company_id, unit, min_qty::text, max_qty::text, increment::text
+            FROM pricing.quantity_rules LIMIT $1) r) AS rules,
+       (SELECT coalesce(json_agg(v), '[]') FROM (
+          SELECT product_id, sku_id, rate FROM pricing.vat_rates LIMIT $1) v) AS vat`,
+    [MAX_KEPT_RULES_AND_RATES + 1],
+  );
+  const ruleRows = rows[0]!.rules as Array<Record<string, unknown>>;
+  const vatRows = rows[0]!.vat as Array<{ product_id: string | null; sku_id: string | null; rate: VatRate }>;
+  const version = BigInt(rows[0]!.version);
+  if (ruleRows.length > MAX_KEPT_RULES_AND_RATES || vatRows.length > MAX_KEPT_RULES_AND_RATES) {
+    return { version, kept: null };
+  }
+  const kept: KeptRulesAndRates = {
+    rulesBySku: new Map(),
+    rulesByProduct: new Map(),
+    vatBySku: new Map(),
+    vatByProduct: new Map(),
+  };
+  for (const row of ruleRows) {
+    const rule = engineRule(row);
+    const [index, key] = rule.skuId ? [kept.rulesBySku, rule.skuId] : [kept.rulesByProduct, rule.productId!];
+    const list = index.get(key);
+    if (list) list.push(rule);
+    else index.set(key, [rule]);
+  }
+  for (const v of vatRows) {
+    if (v.sku_id) kept.vatBySku.set(v.sku_id, v.rate);
+    else if (v.product_id) kept.vatByProduct.set(v.product_id, v.rate);
+  }
+  return { version, kept };
+}
+
+/**
+ * The rules and rates of these SKUs and products: from what this process keeps when that is of
+ * `version` (read with the tiers); otherwise everything is loaded again (when few enough to keep)
+ * or just these are queried. At most one query, in place of the one a request always made.
+ */
+async function currentRulesAndRates(
+  db: Queryable,
+  caches: PricingCaches,
+  version: bigint | null,
+  skuIds: readonly string[],
+  productIds: readonly string[],
+  companyId: string | null,
+): ReturnType<typeof rulesAndRates> {
+  if (version === null) return rulesAndRates(db, skuIds, productIds, companyId);
+  const keeper = caches.rulesAndRates;
+  let held = keeper.held;
+  if (held?.version !== version) {
+    // One load at a time per process: requests that meet a new version meanwhile share it.
+    keeper.loading ??= loadAllRulesAndRates(db).finally(() => {
+      keeper.loading = null;
+    });
+    held = await keeper.loading;
+    // A shared load that began before this version committed read older rows: read them again.
+    if (held.version < version) held = await loadAllRulesAndRates(db);
+    // Loads may finish out of order with versions read elsewhere: keep the newest.
+    if (!keeper.held || keeper.held.version < held.version) keeper.held = held;
+  }
+  if (held.kept === null) return rulesAndRates(db, skuIds, productIds, companyId);
+  return keptFor(held.kept, skuIds, productIds, companyId);
+}
+
+/** The kept rules and rates of these SKUs and products, as `rulesAndRates` would answer them. */
+function keptFor(
+  kept: KeptRulesAndRates,
+  skuIds: readonly string[],
+  productIds: readonly string[],
+  companyId: string | null,
+): Awaited<ReturnType<typeof rulesAndRates>> {
+  const rules: QuantityRule[] = [];
+  const bySku = new Map<string, VatRate>();
+  const byProduct = new Map<string, VatRate>();
+  const take = (list: QuantityRule[] | undefined) => {
+    for (const rule of list ?? [])
+      if (rule.companyId === null || rule.companyId === companyId) rules.push(rule);
+  };
+  for (const id of skuIds) {
+    take(kept.rulesBySku.get(id));
+    const rate = kept.vatBySku.get(id);
+    if (rate !== undefined) bySku.set(id, rate);
+  }
+  for (const id of productIds) {
+    take(kept.rulesByProduct.get(id));
+    const rate = kept.vatByProduct.get(id);
+    if (rate !== undefined) byProduct.set(id, rate);
+  }
+  return { rules, vatRates: { bySku, byProduct } };
+}
+
+/**
  * Prices lines for the caller of `ctx`: the SKUs as the catalog shows them to that caller
  * (`catalog.internal.skus` with the same meta, so visibility is the catalog's own rule) while, side
  * by side, the caller's candidate lists (cached briefly) and one query for every tier of the SKUs
- * asked for by id; then one query for quantity rules and VAT rates (and the tiers of SKUs asked for
- * by code), and the engine. Two database round trips in sequence at most. Nothing here takes a
- * tenant from the params.
+ * asked for by id with the version of the rules and rates; then the quantity rules and VAT rates
+ * from what this process keeps (a query only when the version moved on, or there are too many to
+ * keep), the tiers of SKUs asked for by code, and the engine. One database round trip in sequence
+ * on the steady path, two at most. Nothing here takes a tenant from the params.
  */
 export async function priceForCaller(
   ctx: Context,
@@ -198,9 +331,10 @@ export async function priceForCaller(
       mode === 'price'
         ? await caches.lists.get(key.join('\u0000'), () => loadCandidates(db, audience, currency))
         : { candidates: [], baseLists: new Map<string, ListMeta>(), listIds: [] };
-    return { mode, audience, lists, byId: await tiersFor(db, lists.listIds, skuIds) };
+    const { tiers, rulesVersion } = await tiersWithRulesVersion(db, lists.listIds, skuIds);
+    return { mode, audience, lists, byId: tiers, rulesVersion };
   });
-  const [{ items }, { mode, audience, lists, byId }] = await Promise.all([
+  const [{ items }, { mode, audience, lists, byId, rulesVersion }] = await Promise.all([
     ctx.call('catalog.internal.skus', { skuIds, codes }) as Promise<{ items: CatalogSku[] }>,
     caller,
   ]);
@@ -214,14 +348,11 @@ export async function priceForCaller(
   // SKUs named by code are known only now.
   const asked = new Set(skuIds);
   const byCode = skus.filter((s) => !asked.has(s.skuId)).map((s) => s.skuId);
+  const productIds = [...new Set(skus.map((s) => s.productId))];
+  const skuIdsSeen = skus.map((s) => s.skuId);
   const [more, { rules, vatRates }] = await Promise.all([
     tiersFor(db, lists.listIds, byCode),
-    rulesAndRates(
-      db,
-      skus.map((s) => s.skuId),
-      [...new Set(skus.map((s) => s.productId))],
-      audience.companyId,
-    ),
+    currentRulesAndRates(db, caches, rulesVersion, skuIdsSeen, productIds, audience.companyId),
   ]);
   const { candidates, baseLists } = lists;
   const tiers = more.length ? [...byId, ...more] : byId;

@@ -171,13 +171,42 @@ export async function tiersFor(
        FROM pricing.prices WHERE sku_id = ANY($2::uuid[]) AND price_list_id = ANY($1::uuid[])`,
     [listIds, skuIds],
   );
-  return rows.map((row) => ({
-    priceListId: row.price_list_id,
-    skuId: row.sku_id,
-    unit: row.unit,
+  return rows.map(toTier);
+}
+
+/**
+ * `tiersFor` and, in the same statement, the version of the quantity rules and VAT rates
+ * (`pricing.rules_version`, bumped by every change of either table): what tells a process whether
+ * the rules and rates it keeps are current, without a round trip of its own. The version is null
+ * when there is nothing to look up (no query at all).
+ */
+export async function tiersWithRulesVersion(
+  db: Queryable,
+  listIds: readonly string[],
+  skuIds: readonly string[],
+): Promise<{ tiers: TierRow[]; rulesVersion: bigint | null }> {
+  if (!listIds.length || !skuIds.length) return { tiers: [], rulesVersion: null };
+  const { rows } = await db.query(
+    `SELECT v.version AS rules_version, p.price_list_id, p.sku_id, p.unit, p.min_qty, p.amount_minor,
+            p.percent_off_bp, p.base_list_id
+       FROM pricing.rules_version v
+       LEFT JOIN pricing.prices p ON p.sku_id = ANY($2::uuid[]) AND p.price_list_id = ANY($1::uuid[])`,
+    [listIds, skuIds],
+  );
+  return {
+    tiers: rows.filter((row) => row.price_list_id !== null).map(toTier),
+    rulesVersion: rows[0] ? BigInt(rows[0].rules_version) : null,
+  };
+}
+
+function toTier(row: Record<string, unknown>): TierRow {
+  return {
+    priceListId: row.price_list_id as string,
+    skuId: row.sku_id as string,
+    unit: row.unit as string,
     minQty: row.min_qty as bigint,
     amountMinor: (row.amount_minor as bigint | null) ?? null,
     percentOffBp: (row.percent_off_bp as number | null) ?? null,
     baseListId: (row.base_list_id as string | null) ?? null,
-  }));
+  };
 }
