@@ -176,6 +176,7 @@ describe('moving files', () => {
 
   it('writes through a temporary name, takes a retry with the same bytes as done and never replaces other bytes silently', async () => {
     await server.write('/inbound/orders/.keep', '');
+    await server.write('/inbound/orders/ORD_1.csv.0badcafe.tmp', 'a,'); // an upload that died earlier
     await session(async (sftp) => {
       const first = await sftp.writeFile('/inbound/orders', 'ORD_1.csv', Buffer.from('a,b\r\n'));
       expect(first).toEqual({ path: '/inbound/orders/ORD_1.csv', alreadyThere: false });

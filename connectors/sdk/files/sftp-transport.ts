@@ -219,7 +219,8 @@ export class SftpTransport {
    * Writes `content` as `<directory>/<name>`: to `<name>.tmp` first, renamed when complete, so the
    * reader never sees a partial file. An existing `<name>` is never replaced silently: with the
    * same bytes the write is taken as already done (a retry after a lost answer), with other bytes
-   * it is refused (permanent) unless `overwrite` is set.
+   * it is refused (permanent) unless `overwrite` is set. Temporary files an earlier attempt left
+   * behind (the session died mid-upload) are removed first.
    */
   async writeFile(
     directory: string,
@@ -233,6 +234,14 @@ export class SftpTransport {
       throw new ConnectorPermanentError(
         `write ${target}: a different file of that name is already there; not replaced`,
       );
+    }
+    const leftover = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.[0-9a-f]{8}\\.tmp$`);
+    for (const entry of await this.list(directory)) {
+      if (leftover.test(entry.name)) {
+        await this.#op(`delete ${entry.name}`, () =>
+          this.#client.delete(path.posix.join(directory, entry.name), true),
+        );
+      }
     }
     const temporary = path.posix.join(directory, `${name}.${randomUUID().slice(0, 8)}.tmp`);
     const what = `write ${temporary}`;
