@@ -8,6 +8,7 @@ import { startOrderInvoicing } from './order-invoicing.ts';
 import { ordersArea } from './orders.actions.ts';
 import type { OrdersArea, OrdersContext } from './orders-area.ts';
 import { poDocumentsArea } from './po-documents.actions.ts';
+import { sweepUnattachedPoDocuments } from './po-documents.ts';
 import { reorderArea } from './reorder.actions.ts';
 import { shipmentsArea } from './shipments.actions.ts';
 
@@ -21,6 +22,9 @@ const AREAS: Array<(context: OrdersContext) => OrdersArea> = [
   internalArea,
 ];
 
+/** How often unattached PO documents past their keep time are removed. */
+const SWEEP_EVERY_MS = 60 * 60_000;
+
 // Routes are data: built once from a throwaway context (no I/O happens at build time).
 const ROUTES = AREAS.flatMap((area) => area({ platform: {} as Platform }).routes);
 
@@ -30,11 +34,24 @@ export const ordersModule: HubModule = {
     'Orders: an explicit state machine with full history and events, buyer order history within the reader’s scope, staff review and processing, shipments and backorders per line, printable documents',
   migrations: { domain: 'orders', directory: path.join(import.meta.dirname, 'migrations') },
   routes: ROUTES,
-  service: (platform: Platform): ServiceSchema => ({
-    name: 'orders',
-    actions: Object.assign({}, ...AREAS.map((area) => area({ platform }).actions)),
-    async started(this: Service) {
-      await startOrderInvoicing(platform, this.broker);
-    },
-  }),
+  service: (platform: Platform): ServiceSchema => {
+    let sweepTimer: NodeJS.Timeout | undefined;
+    return {
+      name: 'orders',
+      actions: Object.assign({}, ...AREAS.map((area) => area({ platform }).actions)),
+      async started(this: Service) {
+        await startOrderInvoicing(platform, this.broker);
+        sweepTimer = setInterval(() => {
+          sweepUnattachedPoDocuments(platform.db, platform.storage).catch((error: unknown) =>
+            platform.logger.warn({ err: error }, 'sweeping unattached PO documents failed'),
+          );
+        }, SWEEP_EVERY_MS);
+        sweepTimer.unref();
+      },
+      async stopped() {
+        if (sweepTimer) clearInterval(sweepTimer);
+        sweepTimer = undefined;
+      },
+    };
+  },
 };

@@ -16,6 +16,7 @@ import {
   TAG,
 } from './orders-area.ts';
 import {
+  checkUploadAllowance,
   insertPoDocument,
   PO_DOCUMENT_MAX_BYTES,
   PO_DOCUMENT_TYPES,
@@ -23,6 +24,7 @@ import {
   poDocumentOf,
   poDocumentView,
   storePoDocument,
+  sweepUnattachedPoDocuments,
 } from './po-documents.ts';
 
 /** An upload lasts as long as its body takes to arrive, not the broker's 30 s request timeout. */
@@ -68,6 +70,7 @@ export function poDocumentsArea({ platform }: OrdersContext): OrdersArea {
                 throw new Forbidden('Missing permission orders.place');
               }
               uploader = { companyId, userId: auth.principalId };
+              await checkUploadAllowance(db, companyId, auth.principalId);
             } catch (error) {
               upload.stream.resume();
               upload.stream.on('error', () => {});
@@ -109,6 +112,15 @@ export function poDocumentsArea({ platform }: OrdersContext): OrdersArea {
           ]);
           if (!rows[0]) throw new NotFound('Order');
           return send(ctx, await poDocumentOf(db, ctx.params.id));
+        },
+      },
+
+      /** Mesh-only: remove unattached PO documents now (the orders service does it hourly). */
+      'internal.sweepPoDocuments': {
+        visibility: 'public' as const,
+        params: schemaRef('api/orders/sweep-po-documents-params'),
+        async handler(ctx: Context<{ keepHours?: number }>) {
+          return { removed: await sweepUnattachedPoDocuments(db, storage, ctx.params.keepHours) };
         },
       },
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
-import type { Queryable, Transaction } from '../platform/database/database.ts';
+import type { Database, Queryable, Transaction } from '../platform/database/database.ts';
 import { UnprocessableRequest } from '../platform/errors/hub-errors.ts';
 import type { Upload } from '../platform/http/uploads.ts';
 import type { ObjectStore, StoredObject } from '../platform/storage/object-store.ts';
@@ -12,6 +12,10 @@ import type { ObjectStore, StoredObject } from '../platform/storage/object-store
  */
 
 export const PO_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024;
+/** Uploaded documents no checkout named yet, per buyer: more is refused (422) until some are used or swept. */
+export const UNATTACHED_PER_UPLOADER = 20;
+/** Unattached documents older than this are removed (rows and bytes) by the sweep. */
+export const UNATTACHED_KEEP_HOURS = 48;
 export const PO_DOCUMENT_TYPES = ['application/pdf', 'image/png', 'image/jpeg'] as const;
 export type PoDocumentType = (typeof PO_DOCUMENT_TYPES)[number];
 
@@ -173,6 +177,47 @@ export async function storePoDocument(
     await body.discard();
     throw error;
   }
+}
+
+/** 422 `too-many-po-documents` when the buyer already has the maximum of unattached uploads. */
+export async function checkUploadAllowance(db: Queryable, companyId: string, userId: string): Promise<void> {
+  const { rows } = await db.query(
+    `SELECT count(*)::int AS n FROM orders.po_documents
+      WHERE company_id = $1 AND uploaded_by = $2 AND order_id IS NULL`,
+    [companyId, userId],
+  );
+  if (rows[0]!.n >= UNATTACHED_PER_UPLOADER) {
+    throw new UnprocessableRequest(
+      'too-many-po-documents',
+      `You have ${UNATTACHED_PER_UPLOADER} PO documents no order uses yet; place an order with one, or wait until unused ones are removed after ${UNATTACHED_KEEP_HOURS} hours`,
+    );
+  }
+}
+
+/**
+ * Removes PO documents no checkout named within `keepHours` (rows, then bytes; a crash between
+ * leaves an orphaned object, never a row without its bytes). Several processes may sweep at once:
+ * rows are claimed with SKIP LOCKED. Answers how many were removed.
+ */
+export async function sweepUnattachedPoDocuments(
+  db: Database,
+  storage: ObjectStore,
+  keepHours = UNATTACHED_KEEP_HOURS,
+  limit = 500,
+): Promise<number> {
+  const keys = await db.transaction(async (tx) => {
+    const { rows } = await tx.query(
+      `DELETE FROM orders.po_documents WHERE id IN (
+         SELECT id FROM orders.po_documents
+          WHERE order_id IS NULL AND uploaded_at < now() - make_interval(hours => $1)
+          ORDER BY uploaded_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING file_key`,
+      [keepHours, limit],
+    );
+    return rows.map((row) => row.file_key as string);
+  });
+  for (const key of keys) await storage.delete(key);
+  return keys.length;
 }
 
 export async function insertPoDocument(

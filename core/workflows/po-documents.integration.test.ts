@@ -255,4 +255,40 @@ describe('PO documents', () => {
     );
     expect(rows).toEqual([{ order_id: orderId }]);
   });
+
+  it('unattached documents are removed by the sweep (rows and bytes), attached ones kept; a buyer holds at most 20 unattached', async () => {
+    const attachedDocument = await upload(PDF, 'application/pdf', 'kept.pdf');
+    const placed = await place({ poDocumentId: attachedDocument.body.id });
+    expect(placed.status).toBe(201);
+    const stale = await upload(PDF, 'application/pdf', 'stale.pdf');
+    const fresh = await upload(PNG, 'image/png', 'fresh.png');
+    await test.hub.platform.db.query(
+      `UPDATE orders.po_documents SET uploaded_at = now() - interval '49 hours' WHERE id = ANY($1::uuid[])`,
+      [[stale.body.id, attachedDocument.body.id]],
+    );
+    const swept = (await world.broker.call('orders.internal.sweepPoDocuments', {})) as { removed: number };
+    expect(swept.removed).toBe(1);
+    const ids = async () =>
+      (
+        await test.hub.platform.db.query('SELECT id FROM orders.po_documents WHERE company_id = $1', [
+          world.companyId,
+        ])
+      ).rows.map((row) => row.id as string);
+    expect(await ids()).not.toContain(stale.body.id);
+    expect(await ids()).toEqual(expect.arrayContaining([attachedDocument.body.id, fresh.body.id]));
+    expect(storedFiles()).not.toContain(`${stale.body.id}.pdf`);
+    expect(storedFiles()).toContain(`${attachedDocument.body.id}.pdf`);
+
+    // Everything unattached goes (keepHours 0); then 20 uploads are allowed and the 21st is not.
+    await world.broker.call('orders.internal.sweepPoDocuments', { keepHours: 0 });
+    for (let i = 0; i < 20; i++) expect((await upload(PDF, 'application/pdf')).status).toBe(201);
+    const tooMany = await upload(PDF, 'application/pdf');
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body.type).toBe('https://hub.local/problems/too-many-po-documents');
+    const { rows } = await test.hub.platform.db.query(
+      'SELECT count(*)::int AS n FROM orders.po_documents WHERE company_id = $1 AND order_id IS NULL',
+      [world.companyId],
+    );
+    expect(rows[0]!.n).toBe(20);
+  });
 });
