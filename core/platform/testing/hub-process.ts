@@ -29,10 +29,11 @@ export interface HubProcess {
 /**
  * Runs the real `hub` CLI in a child process (the same Node the tests run on), with exactly the
  * given environment on top of PATH/HOME: none of the test runner's DATABASE_URL etc. leaks in.
+ * Node-RED is off unless `env` turns it on: gateways of parallel tests would share `var/flows`.
  */
 export function spawnHub(args: string[], env: Record<string, string>): HubProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HUB_FLOWS: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
