@@ -79,6 +79,7 @@ program
           `\nHub ready in ${hub.startedInMs} ms: ${base}\n` +
             `  API description  ${base}/api/openapi.json\n` +
             `  Job queues       ${base}/admin/queues\n` +
+            (config.flows.enabled ? `  Flow editor      ${base}/flows/\n` : '') +
             (options.demo
               ? `  Staff login      ${DEMO_STAFF.email} / ${DEMO_STAFF.password}\n` +
                 `  Buyer login      ${DEMO_BUYER.email} / ${DEMO_BUYER.password}  (company admin)\n` +
