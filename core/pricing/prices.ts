@@ -186,17 +186,24 @@ export async function tiersWithRulesVersion(
   skuIds: readonly string[],
 ): Promise<{ tiers: TierRow[]; rulesVersion: bigint | null }> {
   if (!listIds.length || !skuIds.length) return { tiers: [], rulesVersion: null };
+  // The version rides in a row of its own, not in a column every tier row would repeat.
   const { rows } = await db.query(
-    `SELECT v.version AS rules_version, p.price_list_id, p.sku_id, p.unit, p.min_qty, p.amount_minor,
-            p.percent_off_bp, p.base_list_id
-       FROM pricing.rules_version v
-       LEFT JOIN pricing.prices p ON p.sku_id = ANY($2::uuid[]) AND p.price_list_id = ANY($1::uuid[])`,
+    `SELECT version AS rules_version, NULL::uuid AS price_list_id, NULL::uuid AS sku_id, NULL AS unit,
+            NULL::bigint AS min_qty, NULL::bigint AS amount_minor, NULL::integer AS percent_off_bp,
+            NULL::uuid AS base_list_id
+       FROM pricing.rules_version
+     UNION ALL
+     SELECT NULL, price_list_id, sku_id, unit, min_qty, amount_minor, percent_off_bp, base_list_id
+       FROM pricing.prices WHERE sku_id = ANY($2::uuid[]) AND price_list_id = ANY($1::uuid[])`,
     [listIds, skuIds],
   );
-  return {
-    tiers: rows.filter((row) => row.price_list_id !== null).map(toTier),
-    rulesVersion: rows[0] ? BigInt(rows[0].rules_version) : null,
-  };
+  const tiers: TierRow[] = [];
+  let rulesVersion: bigint | null = null;
+  for (const row of rows) {
+    if (row.rules_version !== null) rulesVersion = BigInt(row.rules_version);
+    else tiers.push(toTier(row));
+  }
+  return { tiers, rulesVersion };
 }
 
 function toTier(row: Record<string, unknown>): TierRow {
