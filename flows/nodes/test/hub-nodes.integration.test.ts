@@ -242,6 +242,26 @@ describe('hub nodes in Node-RED against a running hub', () => {
         p('fin1').as,
       );
 
+    it('refuses a message that names no requester, so no flow acts for a company it did not name', async () => {
+      await loadFlow([
+        { id: 'tab', type: 'tab' },
+        HUB,
+        { ...approvalFlow()[1], z: 'tab', wires: [[], []] },
+        { id: 'catcher', type: 'catch', z: 'tab', scope: ['approval'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'tab' },
+      ]);
+      const caught = nextMessage('caught');
+      const orderId = randomUUID();
+      node('approval').receive({ payload: { orderId }, snapshot: purchase(2_000_000, { costCentre }) });
+      const msg = await caught;
+      expect(msg.error.message).toMatch(/does not name the buyer/);
+      const { rows } = await world.hub.hub.platform.db.query(
+        `SELECT count(*)::int AS n FROM flows.approval_waits WHERE subject->>'id' = $1`,
+        [orderId],
+      );
+      expect(rows[0].n).toBe(0);
+    });
+
     it('continues at once on the approved output when no rule asks for an approval', async () => {
       await loadFlow(approvalFlow());
       const approved = nextMessage('approved');
