@@ -259,7 +259,7 @@ describe('hub nodes in Node-RED against a running hub', () => {
         `SELECT count(*)::int AS n FROM flows.approval_waits WHERE subject->>'id' = $1`,
         [orderId],
       );
-      expect(rows[0].n).toBe(0);
+      expect(rows[0]!.n).toBe(0);
     });
 
     it('continues at once on the approved output when no rule asks for an approval', async () => {
