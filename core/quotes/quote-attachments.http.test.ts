@@ -248,6 +248,29 @@ describe('quote attachments', () => {
     expect(storedFiles(id)).toHaveLength(3);
   });
 
+  it('two uploads at once cannot pass the quote bound together: one is kept, the other refused', async () => {
+    const id = await requestQuote();
+    expect(
+      (
+        await send(`/api/quotes/${id}/attachments`, pdf('first', 39_000), {
+          type: 'application/pdf',
+          token: buyer,
+        })
+      ).status,
+    ).toBe(201);
+    // 61,000 bytes are left: each of these fits alone, not both.
+    const answers = await Promise.all(
+      ['left', 'right'].map((tag) =>
+        send(`/api/quotes/${id}/attachments`, pdf(tag, 39_000), { type: 'application/pdf', token: buyer }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 413]);
+    const quote = await http(t.baseUrl, 'GET', `/api/quotes/${id}`, { token: buyer });
+    expect(quote.body.attachments).toHaveLength(2);
+    // The refused upload's bytes are gone from the store too.
+    expect(storedFiles(id)).toHaveLength(2);
+  });
+
   it('files follow the versions: staff files on a version waiting for approval stay hidden from the buyer', async () => {
     const id = await requestQuote();
     // Staff attach to their own versions only; there is none yet.

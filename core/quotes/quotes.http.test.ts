@@ -4,6 +4,7 @@ import { createProducts, defaultPriceList, setPrices } from '../carts/testing/ca
 import { http, logInAs, startTestHub, type TestHub } from '../platform/testing/start-test-hub.ts';
 import { waitFor } from '../platform/testing/wait-for.ts';
 import { assertMatchesSchema } from '../pricing/testing/pricing-hub.ts';
+import { requestMarginApproval } from './margin-approval.ts';
 import { expireQuotes } from './quote-expiry.ts';
 
 /**
@@ -343,6 +344,19 @@ describe('quotes: margin floor approval through the approvals engine', () => {
     expect(held.versions[1].approval).toBe('pending');
     const approvalId = held.pendingApproval.approvalId as string;
     expect(approvalId).toEqual(expect.any(String));
+    // The committed job asks again (a retry, or the first time when the direct call failed): the
+    // same request, recorded once.
+    expect(await requestMarginApproval(t.hub.platform.db, t.hub.broker, held.id, 2)).toEqual({ approvalId });
+    const { rows: requests } = await t.hub.platform.db.query(
+      `SELECT id FROM approvals.requests WHERE subject_type = 'quote-margin' AND subject_id = $1`,
+      [held.id],
+    );
+    expect(requests).toEqual([{ id: approvalId }]);
+    const { rows: jobs } = await t.hub.platform.db.query(
+      `SELECT 1 FROM platform.outbox WHERE kind = 'job' AND topic = 'quotes-approvals' AND payload->>'key' = $1`,
+      [`quote:${held.id}:2:approval`],
+    );
+    expect(jobs).toHaveLength(1);
 
     // The engine holds a staff-side request for the quote's company, the author as requester.
     const request = await http(t.baseUrl, 'GET', `/api/staff/approvals/${approvalId}`, { token: staff });
