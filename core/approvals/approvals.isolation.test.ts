@@ -156,6 +156,11 @@ const checks: Record<string, () => Promise<void>> = {
     await expect(call('delegation.remove', {}, b.people.buyer!)).rejects.toMatchObject({ code: 404 });
   },
   // Staff routes: no buyer, of either company, passes the staff check; A's request stays as it was.
+  async listStaffPendingApprovals() {
+    for (const who of [...intruders(), a.people.admin!]) {
+      await expect(call('staff.pending', { limit: 50 }, who)).rejects.toMatchObject({ code: 403 });
+    }
+  },
   async getStaffApprovalRequest() {
     for (const who of [...intruders(), a.people.admin!]) {
       await expect(call('staff.get', { id: aRequest.id }, who)).rejects.toMatchObject({ code: 403 });

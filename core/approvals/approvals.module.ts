@@ -45,6 +45,7 @@ import {
   type StaffActor,
   type StaffPolicy,
   staffDetail,
+  staffPending,
 } from './staff-requests.ts';
 import { visibleRequests } from './visibility.ts';
 
@@ -390,6 +391,14 @@ function approvalsService(platform: Platform, options: ApprovalsOptions): Servic
         },
       },
 
+      'staff.pending': {
+        params: schemaRef('api/approvals/pending-approvals-query'),
+        async handler(ctx: Context<ListParams>) {
+          const items = await staffPending(db, staffActor(ctx), ctx.params);
+          return { items, nextCursor: items.length === ctx.params.limit ? items.at(-1)!.stepId : null };
+        },
+      },
+
       'staff.get': {
         params: schemaRef('api/common/id-params'),
         async handler(ctx: Context<{ id: string }>) {
@@ -571,6 +580,18 @@ export function createApprovalsModule(options: ApprovalsOptions = {}): HubModule
         paramsSchema: 'api/common/id-params',
         requestSchema: 'api/approvals/decide-approval-request',
         responseSchema: 'entities/approval-request',
+      },
+      {
+        method: 'GET',
+        path: '/api/staff/approvals/pending',
+        action: 'approvals.staff.pending',
+        operationId: 'listStaffPendingApprovals',
+        tag: 'approvals',
+        summary:
+          'Active steps of staff-side requests (quotes below the margin floor) the caller holds the permission for and has not decided',
+        audience: 'staff',
+        querySchema: 'api/approvals/pending-approvals-query',
+        responseSchema: 'api/approvals/pending-approval-list-response',
       },
       {
         method: 'GET',

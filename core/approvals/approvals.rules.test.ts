@@ -270,6 +270,7 @@ describe('routes', () => {
       ['DELETE', '/api/approvals/delegation', 'removeApprovalDelegation'],
       ['GET', '/api/approvals/:id', 'getApprovalRequest'],
       ['POST', '/api/approvals/:id/decisions', 'decideApproval'],
+      ['GET', '/api/staff/approvals/pending', 'listStaffPendingApprovals'],
       ['GET', '/api/staff/approvals/:id', 'getStaffApprovalRequest'],
       ['POST', '/api/staff/approvals/:id/decisions', 'decideStaffApproval'],
     ]);

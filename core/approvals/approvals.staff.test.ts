@@ -110,16 +110,41 @@ describe('staff-side approval requests', () => {
       code: 403,
     });
     const first = staffMember(['quotes.approve']);
+    // The step waits in the inbox of permission holders, not the requester's or finance's.
+    const inbox = async (who: ReturnType<typeof staffMember>) =>
+      ((await call('staff.pending', { limit: 200 }, who)).items as Answer[]).filter(
+        (item) => item.approvalId === request.id,
+      );
+    expect(await inbox(first)).toMatchObject([
+      {
+        stepName: 'Sales managers',
+        required: 2,
+        approvals: 0,
+        subject,
+        actingFor: [first.meta.auth.principalId],
+      },
+    ]);
+    expectSchema(
+      'api/approvals/pending-approval-list-response',
+      await call('staff.pending', { limit: 200 }, first),
+    );
+    expect(await inbox(requester)).toEqual([]);
+    expect(await inbox(finance)).toEqual([]);
     const afterFirst = await call('staff.decide', { id: request.id, decision: 'approve' }, first);
     expect(afterFirst.chains[0].steps[0]).toMatchObject({ status: 'active', approvals: 1 });
     // Once per person per step.
     await expect(call('staff.decide', { id: request.id, decision: 'approve' }, first)).rejects.toMatchObject({
       code: 409,
     });
+    // Decided: gone from that approver's inbox, still in another holder's.
+    expect(await inbox(first)).toEqual([]);
     const second = staffMember(['*']);
+    expect(await inbox(second)).toHaveLength(1);
     const afterSecond = await call('staff.decide', { id: request.id, decision: 'approve' }, second);
     expect(afterSecond.chains[0].steps.map((step: Answer) => step.status)).toEqual(['approved', 'active']);
+    expect(await inbox(finance)).toMatchObject([{ stepName: 'Finance', required: 1 }]);
     const done = await call('staff.decide', { id: request.id, decision: 'approve', comment: 'ok' }, finance);
+    expect(await inbox(finance)).toEqual([]);
     expect(done.status).toBe('approved');
     expect(done.chains[0].steps[1].decisions).toMatchObject([
       { decidedBy: finance.meta.auth.principalId, decision: 'approve', comment: 'ok', onBehalfOf: null },

@@ -11,7 +11,7 @@
  * requester; N distinct staff members complete it. Buyer-side reads never show these requests.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { ApprovalSubject } from '../../schemas/generated/types.ts';
+import type { ApprovalSubject, PendingApprovalListResponse } from '../../schemas/generated/types.ts';
 import { recordAudit } from '../platform/audit/audit-log.ts';
 import { type AuthContext, hasPermission, type RequestOrigin } from '../platform/auth/auth-context.ts';
 import type { Queryable } from '../platform/database/database.ts';
@@ -385,4 +385,48 @@ export async function cancelStaffApproval(
     return current.id;
   });
   return id ? requireDetail(await loadDetail(db, companyId, id)) : null;
+}
+
+/**
+ * Active steps of staff requests the caller may decide and has not: they hold the step's
+ * permission (`*` holds every one) and did not request it. Keyset paging by step id, as the
+ * buyers' pending list; `actingFor` is always the caller (no delegation on the staff side).
+ */
+export async function staffPending(
+  db: Queryable,
+  actor: StaffActor,
+  page: { limit: number; cursor?: string | undefined },
+): Promise<PendingApprovalListResponse['items']> {
+  const permissions = actor.auth.permissions;
+  const { rows } = await db.query(
+    `SELECT s.id AS step_id, s.name AS step_name, s.required_count, s.approvals_count, s.activated_at,
+            r.id AS request_id, r.subject_type, r.subject_id, r.requester_id, r.snapshot -> 'total' AS total,
+            r.snapshot_hash, c.rule_name
+       FROM approvals.steps s
+       JOIN approvals.requests r ON r.id = s.request_id
+       JOIN approvals.chains c ON c.id = s.chain_id
+      WHERE r.audience = 'staff' AND r.status = 'pending' AND s.status = 'active'
+        AND ($2::boolean OR s.approver_permission = ANY ($3::text[]))
+        AND r.requester_id <> $1
+        AND NOT EXISTS (SELECT 1 FROM approvals.decisions d WHERE d.step_id = s.id AND d.decided_by = $1)
+        AND ($4::uuid IS NULL OR s.id > $4::uuid)
+      ORDER BY s.id
+      LIMIT $5`,
+    [actor.userId, permissions.includes('*'), permissions, page.cursor ?? null, page.limit],
+  );
+  return rows.map((row) => ({
+    approvalId: row.request_id,
+    subject: { type: row.subject_type, id: row.subject_id },
+    requesterId: row.requester_id,
+    total: row.total,
+    snapshotHash: row.snapshot_hash,
+    ruleName: row.rule_name,
+    stepId: row.step_id,
+    stepName: row.step_name,
+    required: row.required_count,
+    approvals: row.approvals_count,
+    activatedAt: (row.activated_at as Date).toISOString(),
+    escalateAt: null,
+    actingFor: [actor.userId],
+  }));
 }
