@@ -182,8 +182,20 @@ describe('staff-side approval requests', () => {
       });
       const pending = await call('pending', { limit: 200 }, person.as);
       expect(pending.items.map((item: Answer) => item.approvalId)).not.toContain(request.id);
-      // Nor can a buyer reach the staff actions.
+      // Nor can a buyer reach the staff actions, nor raise a staff-side request for their company.
       await expect(call('staff.get', { id: request.id }, person.as)).rejects.toMatchObject({ code: 403 });
+      await expect(
+        call(
+          'staff.request',
+          {
+            companyId: acme.id,
+            subject: { type: 'quote-margin', id: randomUUID() },
+            snapshot: purchase(1),
+            policy: POLICY,
+          },
+          person.as,
+        ),
+      ).rejects.toMatchObject({ code: 403 });
     }
     await expect(call('status', { subject }, acme.people.admin!.as)).rejects.toMatchObject({ code: 404 });
     // And the other way round: staff actions do not reach the company's own requests.
