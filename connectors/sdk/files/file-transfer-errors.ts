@@ -46,6 +46,10 @@ export function toFileTransferError(error: unknown, what: string): ConnectorErro
       cause: error,
     });
   }
+  if (typeof message === 'string' && /Handshake failed: no matching/i.test(message)) {
+    // No host key type, cipher or key exchange both sides accept: a settings problem.
+    return new NotConnectedError(`${text} (no algorithm both sides accept)`, undefined, { cause: error });
+  }
   if (code === SFTP_PERMISSION_DENIED || code === 'EACCES') {
     return new NotConnectedError(`${text} (permission denied)`, undefined, { cause: error });
   }

@@ -61,6 +61,13 @@ describe('connecting', () => {
     expect(error.message).toContain(server.hostKeyFingerprint);
     expect(error.message).toContain(other);
 
+    const typed = await SftpTransport.connect({ ...config, hostKeyAlgorithms: ['ssh-ed25519'] });
+    await typed.end();
+    const wrongType = await failure(
+      SftpTransport.connect({ ...config, hostKeyAlgorithms: ['ecdsa-sha2-nistp256'] }),
+    );
+    expect(wrongType).toBeInstanceOf(NotConnectedError); // the server has no ECDSA host key
+
     const malformed = await failure(SftpTransport.connect({ ...config, hostKeyFingerprint: 'MD5:aa:bb' }));
     expect(malformed).toBeInstanceOf(ConnectorPermanentError);
   });

@@ -14,6 +14,8 @@ import {
 } from './completion-conventions.ts';
 import { toFileTransferError } from './file-transfer-errors.ts';
 
+type HostKeyAlgorithms = NonNullable<NonNullable<SftpClient.ConnectOptions['algorithms']>['serverHostKey']>;
+
 /** How to reach a partner's SFTP server. Secrets (`privateKey`, `passphrase`, `password`) stay in memory. */
 export interface SftpConnectionConfig {
   host: string;
@@ -27,6 +29,12 @@ export interface SftpConnectionConfig {
    * OpenSSH's first-connection prompt) prints it. Any other key refuses the connection.
    */
   hostKeyFingerprint: string;
+  /**
+   * Host key types to accept, in order (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `rsa-sha2-512`, ...).
+   * A server with several host keys presents the one the client prefers; name the pinned key's
+   * type here when it is not the client's first choice (ssh2 prefers ed25519, then ECDSA, then RSA).
+   */
+  hostKeyAlgorithms?: HostKeyAlgorithms;
   /** Handshake and login (default 20 s). */
   connectTimeoutMs?: number;
   /** One remote operation (list, rename, stat; default 30 s). Streams use `idleTimeoutMs`. */
@@ -84,6 +92,7 @@ export class SftpTransport {
           ...(config.passphrase ? { passphrase: config.passphrase } : {}),
           ...(config.password ? { password: config.password } : {}),
           readyTimeout: config.connectTimeoutMs ?? 20_000,
+          ...(config.hostKeyAlgorithms ? { algorithms: { serverHostKey: config.hostKeyAlgorithms } } : {}),
           hostVerifier: (key: Buffer) => {
             presented = fingerprintOf(key);
             return fingerprintsEqual(presented, expected);
