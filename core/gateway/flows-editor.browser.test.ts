@@ -55,6 +55,34 @@ describe('the flow editor in Chromium', () => {
       // The library flow deployed at start is open in the editor.
       await page.waitForSelector('.red-ui-tab:has-text("Large-order approval")', { state: 'attached' });
 
+      // The hub-call form lists the running hub's actions, in the editor's language.
+      await page.evaluate(() => {
+        const RED = (
+          globalThis as unknown as {
+            RED: { editor: { edit(node: unknown): void }; nodes: { node(id: string): unknown } };
+          }
+        ).RED;
+        RED.editor.edit(RED.nodes.node('loa-hold'));
+      });
+      const actionCount = page.locator('#hub-call-action-count');
+      await expect(
+        actionCount.evaluate(
+          (element) =>
+            new Promise<string>((resolve) => {
+              const check = () =>
+                /^\d+ actions in the running hub$/.test(element.textContent ?? '')
+                  ? resolve(element.textContent ?? '')
+                  : setTimeout(check, 50);
+              check();
+            }),
+          undefined,
+          { timeout: UI_TIMEOUT_MS },
+        ),
+      ).resolves.toMatch(/^\d+ actions in the running hub$/);
+      expect(await page.inputValue('#node-input-action')).toBe('orders.staff.transition');
+      expect(await page.textContent('label[for="node-input-action"]')).toContain('Action');
+      await page.click('#node-dialog-cancel');
+
       await page.evaluate(() => {
         const RED = (globalThis as unknown as { RED: { view: { importNodes(nodes: unknown[]): void } } }).RED;
         RED.view.importNodes([
