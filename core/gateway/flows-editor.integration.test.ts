@@ -88,6 +88,8 @@ describe('Node-RED embedded at /flows behind the staff login', () => {
     const editor = await fetch(`${testHub.baseUrl}/flows/`, { headers: { cookie, accept: 'text/html' } });
     expect(editor.status).toBe(200);
     expect(await editor.text()).toContain('Hub flows');
+    expect(editor.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(staff.headers.get('content-security-policy')).toBe("frame-ancestors 'self'");
     expect((await form(ADMIN.email, 'wrong')).status).toBe(401);
     const buyer = await form(BUYER.email, BUYER.password);
     expect(buyer.status).toBe(403);

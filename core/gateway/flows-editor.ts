@@ -304,6 +304,9 @@ export class FlowsEditor {
 
   async #guard(req: GatewayRequest, res: ServerResponse, next: Next) {
     delete req.headers[FLOWS_TOKEN_HEADER];
+    // The editor and its login are never framed by another site (clickjacking a deploy).
+    res.setHeader('X-Frame-Options', 'SAMEORIGIN');
+    res.setHeader('Content-Security-Policy', "frame-ancestors 'self'");
     const pathname = (req.url ?? '/').split('?')[0];
     try {
       if (pathname === '/login') return await this.#login(req, res);

@@ -146,7 +146,7 @@ describe('library flow: large-order approval', () => {
     });
     return orderId;
   }
-  const decide = (orderId: string, state: 'approved' | 'rejected', comment?: string) => {
+  const decide = (orderId: string, state: 'approved' | 'rejected' | 'withdrawn', comment?: string) => {
     const wait = [...waits.values()].find((w) => (w.subject as { id: string }).id === orderId)!;
     Object.assign(wait, { state, comment });
   };
@@ -206,6 +206,18 @@ describe('library flow: large-order approval', () => {
       id: orderId,
       to: 'cancelled',
       reason: 'Rejected by finance: over the quarterly budget',
+    });
+  });
+
+  it('cancels the order when the approval was withdrawn (superseded or cancelled)', async () => {
+    const orderId = placeOrder('8000000');
+    await waitFor(() => waits.size === 1, 'the approval wait', 20_000);
+    decide(orderId, 'withdrawn');
+    await waitFor(() => callsTo('orders.staff.transition').length === 2, 'the cancellation', 20_000);
+    expect(callsTo('orders.staff.transition')[1]!.params).toEqual({
+      id: orderId,
+      to: 'cancelled',
+      reason: 'Finance approval withdrawn',
     });
   });
 
