@@ -1,3 +1,5 @@
+import { createKingdeeConnector } from '../connectors/kingdee/kingdee-connector.ts';
+import { connectorModule } from '../connectors/sdk/connector-module.ts';
 import { accountsModule } from './accounts/accounts.module.ts';
 import { approvalsModule } from './approvals/approvals.module.ts';
 import { cartsModule } from './carts/carts.module.ts';
@@ -37,6 +39,7 @@ const serviceModules: readonly HubModule[] = [
   flowsModule,
   jobsModule,
   outboxModule,
+  connectorModule(createKingdeeConnector()),
 ];
 
 /**
