@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Connector, ReadPage } from '../sdk/connector.ts';
+import type { ReadPage } from '../sdk/connector.ts';
 import {
   ConnectorRateLimitedError,
   MaybeCommittedError,
@@ -21,7 +21,7 @@ beforeAll(async () => {
   simulator.seedMaterials(7);
   simulator.seedCustomers(1);
   connection = simulator.connection({ timeoutMs: 10_000 }) as unknown as typeof connection;
-  nodes = await startConnectorNodes(createKingdeeConnector() as unknown as Connector);
+  nodes = await startConnectorNodes(createKingdeeConnector());
 }, 60_000);
 
 afterAll(async () => {

@@ -30,7 +30,10 @@ export function connectorServiceName(connectorId: string): string {
  * category and retry-after (`fromMoleculerError` restores the taxonomy class on the caller's
  * side). Credentials are never part of an error or a log line written here.
  */
-export function createConnectorService(connector: Connector, options: { name?: string } = {}): ServiceSchema {
+export function createConnectorService<Config extends object, Credentials extends object>(
+  connector: Connector<Config, Credentials>,
+  options: { name?: string } = {},
+): ServiceSchema {
   const settings = compileConfigSchema(connector.configSchema);
   async function guarded<T>(
     config: Record<string, unknown>,
@@ -51,7 +54,9 @@ export function createConnectorService(connector: Connector, options: { name?: s
         params: schemaRef('api/connectors/connector-check-params'),
         handler(ctx: Context<WithSettings<ConnectorCheckParams>>): Promise<CheckResult> {
           const { config, credentials } = ctx.params;
-          return guarded(config, credentials, () => connector.check(config, credentials));
+          return guarded(config, credentials, () =>
+            connector.check(config as Config, credentials as Credentials),
+          );
         },
       },
       read: {
@@ -59,7 +64,8 @@ export function createConnectorService(connector: Connector, options: { name?: s
         handler(ctx: Context<WithSettings<ConnectorReadParams>>): Promise<ReadPage> {
           const { config, credentials, stream, cursor, continuation, pageSize } = ctx.params;
           return guarded(config, credentials, async () => {
-            const pages = connector.read({ config, credentials }, stream, cursor ?? null, {
+            const connection = { config: config as Config, credentials: credentials as Credentials };
+            const pages = connector.read(connection, stream, cursor ?? null, {
               continuation,
               pageSize,
             });
@@ -73,7 +79,14 @@ export function createConnectorService(connector: Connector, options: { name?: s
         handler(ctx: Context<WithSettings<ConnectorWriteParams>>): Promise<WriteResult> {
           const { config, credentials, operation, input, idempotencyKey } = ctx.params;
           return guarded(config, credentials, () =>
-            connector.write({ config, credentials }, operation, input, { idempotencyKey }),
+            connector.write(
+              { config: config as Config, credentials: credentials as Credentials },
+              operation,
+              input,
+              {
+                idempotencyKey,
+              },
+            ),
           );
         },
       },

@@ -11,7 +11,10 @@ import type { JsonSchema } from '../../schemas/index.ts';
  * retry on their own beyond the one protocol-level renewal a remote demands (a lost session is
  * renewed once): retry counts, backoff and batching belong to the platform's job queue.
  */
-export interface Connector<Config = Record<string, unknown>, Credentials = Record<string, unknown>> {
+export interface Connector<
+  Config extends object = Record<string, unknown>,
+  Credentials extends object = Record<string, unknown>,
+> {
   readonly manifest: ConnectorManifest;
   /** JSON Schema of config and credentials together; credential fields carry `"x-secret": true`. */
   readonly configSchema: JsonSchema;
@@ -60,7 +63,10 @@ export interface Connector<Config = Record<string, unknown>, Credentials = Recor
   close?(): Promise<void>;
 }
 
-export interface ConnectionContext<Config = Record<string, unknown>, Credentials = Record<string, unknown>> {
+export interface ConnectionContext<
+  Config extends object = Record<string, unknown>,
+  Credentials extends object = Record<string, unknown>,
+> {
   config: Config;
   credentials: Credentials;
 }

@@ -23,7 +23,9 @@ export interface ConnectorNodes {
  * service, the other calls it. Params are checked by the platform's schema validator on both,
  * and errors cross the wire serialised, as they do in production.
  */
-export async function startConnectorNodes(connector: Connector): Promise<ConnectorNodes> {
+export async function startConnectorNodes<Config extends object, Credentials extends object>(
+  connector: Connector<Config, Credentials>,
+): Promise<ConnectorNodes> {
   const namespace = uniqueName('connector');
   const broker = (nodeID: string) =>
     new moleculer.ServiceBroker({
