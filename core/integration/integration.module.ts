@@ -1,0 +1,76 @@
+import path from 'node:path';
+import type { Context, ServiceSchema } from 'moleculer';
+import type { HubModule } from '../platform/hub-module.ts';
+import type { PublishedOutboxEvent } from '../platform/outbox/outbox-relay.ts';
+import type { Platform } from '../platform/platform.ts';
+import { SecretBox } from '../platform/secrets/secret-box.ts';
+import { ConnectorRegistry, type InstalledConnector, type WebhookVerifier } from './connector-registry.ts';
+import { INTEGRATION_ROUTES, integrationActions } from './integration.actions.ts';
+import { MappingFiles } from './mapping-files.ts';
+import { type PushJob, queueOf, SyncEngine } from './sync-engine.ts';
+
+const MIGRATIONS = { domain: 'integration', directory: path.join(import.meta.dirname, 'migrations') };
+
+export interface IntegrationOptions {
+  /** The connectors installed in this deployment (manifest and config schema of each). */
+  connectors: readonly InstalledConnector[];
+  /** Webhook signature checks, by connector id. */
+  webhookVerifiers?: Record<string, WebhookVerifier>;
+  /** Where mapping files live (default the repository's `mappings/`). */
+  mappingsDirectory?: string;
+  /** Sync jobs one worker runs at once per connector and direction (default 4). */
+  workerConcurrency?: number;
+}
+
+/**
+ * Integration (core/integration, PostgreSQL schema `integration`): connections, links, the sync
+ * engine (outbound pushes on hub events, inbound pulls with cursors, failed items and replay)
+ * and webhook intake. Connectors run as their own services (`connectors.<id>`), called over the mesh.
+ */
+export function createIntegrationModule(options: IntegrationOptions): HubModule {
+  const registry = new ConnectorRegistry(options.connectors, options.webhookVerifiers);
+  return {
+    name: 'integration',
+    description:
+      'Connections to remote systems (credentials encrypted), links, sync jobs with retries by error class, failed items and replay, webhook intake',
+    migrations: MIGRATIONS,
+    routes: INTEGRATION_ROUTES,
+    service(platform: Platform): ServiceSchema {
+      const box = new SecretBox(platform.config.masterKey);
+      let broker: Context['broker'] | undefined;
+      const engine = new SyncEngine({
+        platform,
+        box,
+        mappings: new MappingFiles(options.mappingsDirectory),
+        broker: () => {
+          if (!broker) throw new Error('the integration service has not started');
+          return broker;
+        },
+      });
+      const onEvent = {
+        async handler(ctx: Context<PublishedOutboxEvent>) {
+          await engine.onEvent(ctx.params);
+        },
+      };
+      return {
+        name: 'integration',
+        actions: integrationActions({ platform, box, registry, engine }),
+        events: {
+          'order.confirmed': onEvent,
+          'order.cancelled': onEvent,
+        },
+        async started() {
+          broker = this.broker;
+          const concurrency = options.workerConcurrency ?? 4;
+          for (const connectorId of registry.ids()) {
+            await platform.jobs.process<PushJob>(
+              queueOf(connectorId, 'outbound'),
+              (job) => engine.push(job),
+              { concurrency },
+            );
+          }
+        },
+      };
+    },
+  };
+}
