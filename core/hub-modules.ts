@@ -9,6 +9,7 @@ import { contractsModule } from './contracts/contracts.module.ts';
 import { creditModule, paymentsModule, receivablesModule } from './credit/credit.module.ts';
 import { flowsModule } from './flows/flows.module.ts';
 import { createGatewayModule } from './gateway/gateway.module.ts';
+import { createIntegrationModule } from './integration/integration.module.ts';
 import { inventoryModule } from './inventory/inventory.module.ts';
 import { ordersModule } from './orders/orders.module.ts';
 import type { HubModule } from './platform/hub-module.ts';
@@ -18,6 +19,8 @@ import { pricingModule } from './pricing/pricing.module.ts';
 import { quotesModule } from './quotes/quotes.module.ts';
 import { spendingModule } from './spending/spending.module.ts';
 import { workflowsModule } from './workflows/workflows.module.ts';
+
+const kingdee = createKingdeeConnector();
 
 /** Domain and platform services, by the names HUB_SERVICES uses. Adding a domain = adding it here. */
 const serviceModules: readonly HubModule[] = [
@@ -39,7 +42,8 @@ const serviceModules: readonly HubModule[] = [
   flowsModule,
   jobsModule,
   outboxModule,
-  connectorModule(createKingdeeConnector()),
+  connectorModule(kingdee),
+  createIntegrationModule({ connectors: [kingdee] }),
 ];
 
 /**
