@@ -165,7 +165,15 @@ export const STAFF_ROLES: Record<string, readonly string[]> = {
     'pricing.manage',
     'inventory.read',
   ],
-  integration: ['jobs.read', 'jobs.replay', 'jobs.admin', 'system.read', 'api-keys.manage', 'flows.admin'],
+  integration: [
+    'jobs.read',
+    'jobs.replay',
+    'jobs.admin',
+    'system.read',
+    'api-keys.manage',
+    'flows.admin',
+    'integrations.manage',
+  ],
 };
 
 /**
