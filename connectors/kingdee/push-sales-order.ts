@@ -23,6 +23,18 @@ function assertPayload(payload: unknown): asserts payload is SalesOrderSavePaylo
 }
 
 /**
+ * The Save payload, given either the payload itself or the bare Model (what the sales-order
+ * mapping in `mappings/kingdee/sales-order.outbound.yaml` produces: a record with FBillNo).
+ */
+function asSavePayload(payload: unknown): unknown {
+  const record = payload as Record<string, unknown> | null;
+  if (record && typeof record === 'object' && !('Model' in record) && 'FBillNo' in record) {
+    return { Model: record };
+  }
+  return payload;
+}
+
+/**
  * Pushes one sales order: Save, then Submit and Audit as the connection is configured.
  *
  * Safe to repeat at any point: the bill is first looked up by FBillNo and the workflow continues
@@ -36,6 +48,7 @@ export async function pushSalesOrder(
   payload: unknown,
   options: { workflow: 'save' | 'submit' | 'audit'; signal?: AbortSignal },
 ): Promise<WriteResult> {
+  payload = asSavePayload(payload);
   assertPayload(payload);
   const billNo = payload.Model.FBillNo;
   const { signal } = options;
