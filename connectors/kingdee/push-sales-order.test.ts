@@ -39,6 +39,13 @@ describe('pushSalesOrder', () => {
     expect(bills('PSO-1')[0]?.fdocumentstatus).toBe('C');
   });
 
+  it('takes the bare Model, as the sales-order mapping produces it', async () => {
+    const { Model } = salesOrderPayload('PSO-MODEL') as { Model: Record<string, unknown> };
+    const result = await pushSalesOrder(client, Model, { workflow: 'audit' });
+    expect(result).toMatchObject({ externalId: 'PSO-MODEL', outcome: 'created' });
+    expect(bills('PSO-MODEL')[0]?.fdocumentstatus).toBe('C');
+  });
+
   it('stops after Save or Submit when the connection says so', async () => {
     await pushSalesOrder(client, salesOrderPayload('PSO-SAVE'), { workflow: 'save' });
     await pushSalesOrder(client, salesOrderPayload('PSO-SUBMIT'), { workflow: 'submit' });
