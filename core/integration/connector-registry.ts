@@ -16,16 +16,19 @@ export interface InstalledConnector {
 }
 
 /**
- * The webhook signature check a connector declares, given the raw body, the request headers
- * and the connection's decrypted credentials. Resolves with the sender's event id when the
- * signature holds, `undefined` when it does not.
+ * The webhook signature check a connector declares: the request headers it reads (lower-case)
+ * and a check of the raw body, the headers and the connection's decrypted credentials that
+ * answers the sender's event id when the signature holds, `undefined` when it does not.
  */
-export type WebhookVerifier = (request: {
-  body: Buffer;
-  headers: Record<string, string | undefined>;
-  credentials: Record<string, unknown>;
-  config: Record<string, unknown>;
-}) => string | undefined;
+export interface WebhookVerifier {
+  headers: readonly string[];
+  verify(request: {
+    body: Buffer;
+    headers: Record<string, string | undefined>;
+    credentials: Record<string, unknown>;
+    config: Record<string, unknown>;
+  }): string | undefined;
+}
 
 const SECRET_KEYWORD = 'x-secret';
 
@@ -95,6 +98,11 @@ export class ConnectorRegistry {
 
   verifier(connectorId: string): WebhookVerifier | undefined {
     return this.#verifiers.get(connectorId);
+  }
+
+  /** Every header some installed verifier reads (the webhook route forwards these). */
+  webhookHeaders(): string[] {
+    return [...new Set([...this.#verifiers.values()].flatMap((verifier) => verifier.headers))].sort();
   }
 
   ids(): string[] {

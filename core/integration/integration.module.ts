@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Context, ServiceSchema } from 'moleculer';
 import type { HubModule } from '../platform/hub-module.ts';
+import { PermanentFailure } from '../platform/jobs/job-error-taxonomy.ts';
 import type { PublishedOutboxEvent } from '../platform/outbox/outbox-relay.ts';
 import type { Platform } from '../platform/platform.ts';
 import { SecretBox } from '../platform/secrets/secret-box.ts';
@@ -8,6 +9,7 @@ import { ConnectorRegistry, type InstalledConnector, type WebhookVerifier } from
 import { INTEGRATION_ROUTES, integrationActions } from './integration.actions.ts';
 import { MappingFiles } from './mapping-files.ts';
 import { type PushJob, queueOf, SyncEngine } from './sync-engine.ts';
+import { processWebhook, type WebhookJob, webhookActions, webhookRoutes } from './webhooks.ts';
 
 const MIGRATIONS = { domain: 'integration', directory: path.join(import.meta.dirname, 'migrations') };
 
@@ -34,7 +36,7 @@ export function createIntegrationModule(options: IntegrationOptions): HubModule 
     description:
       'Connections to remote systems (credentials encrypted), links, sync jobs with retries by error class, failed items and replay, webhook intake',
     migrations: MIGRATIONS,
-    routes: INTEGRATION_ROUTES,
+    routes: [...INTEGRATION_ROUTES, ...webhookRoutes(registry)],
     service(platform: Platform): ServiceSchema {
       const box = new SecretBox(platform.config.masterKey);
       let broker: Context['broker'] | undefined;
@@ -54,7 +56,10 @@ export function createIntegrationModule(options: IntegrationOptions): HubModule 
       };
       return {
         name: 'integration',
-        actions: integrationActions({ platform, box, registry, engine }),
+        actions: {
+          ...integrationActions({ platform, box, registry, engine }),
+          ...webhookActions({ platform, box, registry }),
+        },
         events: {
           'order.confirmed': onEvent,
           'order.cancelled': onEvent,
@@ -68,6 +73,17 @@ export function createIntegrationModule(options: IntegrationOptions): HubModule 
               (job) => engine.push(job),
               { concurrency },
             );
+            if (registry.verifier(connectorId)) {
+              await platform.jobs.process<WebhookJob>(
+                queueOf(connectorId, 'inbound'),
+                async (job) => {
+                  if (job.name !== 'process-webhook')
+                    throw new PermanentFailure(`no handler for ${job.name}`);
+                  return processWebhook(platform, job.data);
+                },
+                { concurrency },
+              );
+            }
           }
         },
       };
