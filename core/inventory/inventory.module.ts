@@ -8,6 +8,7 @@ import type { InventoryArea, InventoryContext } from './inventory-area.ts';
 import { type InventoryConfig, loadInventoryConfig } from './inventory-config.ts';
 import { reservationsArea } from './reservations.actions.ts';
 import { stockArea } from './stock.actions.ts';
+import { stockSyncArea } from './stock-sync.actions.ts';
 import { thresholdsArea } from './thresholds.actions.ts';
 import { warehousesArea } from './warehouses.actions.ts';
 
@@ -15,6 +16,7 @@ import { warehousesArea } from './warehouses.actions.ts';
 const AREAS: Array<(context: InventoryContext) => InventoryArea> = [
   warehousesArea,
   stockArea,
+  stockSyncArea,
   thresholdsArea,
   reservationsArea,
   availabilityArea,
