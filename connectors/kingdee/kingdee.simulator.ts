@@ -142,7 +142,17 @@ const FORMS: FormDefinition[] = [
   {
     formId: 'STK_Inventory',
     idField: 'fid',
-    header: ['fid', 'fmaterialid', 'fstockid', 'fstockorgid', 'flot', 'fbaseqty', 'fbaseunitid'],
+    header: [
+      'fid',
+      'fmaterialid',
+      'fstockid',
+      'fstockorgid',
+      'flot',
+      'fstockstatusid',
+      'fbaseqty',
+      'fbaselockqty',
+      'fbaseunitid',
+    ],
   },
 ];
 
@@ -406,7 +416,9 @@ export class KingdeeSimulator {
           FStockId: { FNumber: stock },
           FStockOrgId: { FNumber: '100' },
           FLot: { FNumber: '' },
+          FStockStatusId: { FNumber: 'KCZT01_SYS' },
           FBaseQty: quantity,
+          FBaseLockQty: 0,
           FBaseUnitId: { FNumber: 'Pcs' },
         })),
       ),
