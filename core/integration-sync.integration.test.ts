@@ -5,7 +5,7 @@ import type { TestHub } from './platform/testing/start-test-hub.ts';
 import { http } from './platform/testing/start-test-hub.ts';
 import { testServers } from './platform/testing/test-servers.ts';
 import { waitFor } from './platform/testing/wait-for.ts';
-import { buildWorld, startOrdersHub, type World } from './workflows/testing/orders-hub.ts';
+import { asStaff, buildWorld, startOrdersHub, type World } from './workflows/testing/orders-hub.ts';
 
 /**
  * The integration module on a whole hub (real PostgreSQL, BullMQ on the real Redis, the outbox
@@ -260,6 +260,122 @@ describe('outbound sync', () => {
     const twice = await call('POST', `/api/staff/integrations/failures/${failure!.id}/replay`);
     expect(twice.status).toBe(409);
   }, 120_000);
+});
+
+describe('inbound sync', () => {
+  const cursorOf = async (connectionId: string) =>
+    (
+      await test.hub.platform.db.query(
+        `SELECT cursor, continuation, records_total, last_run_at, lease_until
+           FROM integration.stream_cursors WHERE connection_id = $1 AND stream = 'stock'`,
+        [connectionId],
+      )
+    ).rows[0] as
+      | {
+          continuation: string | null;
+          records_total: string;
+          last_run_at: Date | null;
+          lease_until: Date | null;
+        }
+      | undefined;
+  const movements = async (connectionId: string) =>
+    (
+      await test.hub.platform.db.query(
+        `SELECT count(*)::int AS n FROM inventory.movements WHERE reference = $1`,
+        [`integration:${connectionId}`],
+      )
+    ).rows[0]!.n as number;
+  const onHand = async (skuCode: string, warehouseCode: string) => {
+    const { rows } = await test.hub.platform.db.query(
+      `SELECT l.on_hand FROM inventory.stock_levels l JOIN inventory.warehouses w ON w.id = l.warehouse_id
+        WHERE w.code = $1 AND l.sku_id = $2`,
+      [warehouseCode, world.skus.get(skuCode)],
+    );
+    return rows[0] ? Number(rows[0].on_hand) : undefined;
+  };
+  const runFinished = (connectionId: string, after: Date | null) => async () => {
+    const state = await cursorOf(connectionId);
+    return (
+      !!state?.last_run_at &&
+      state.lease_until === null &&
+      state.continuation === null &&
+      (!after || state.last_run_at > after)
+    );
+  };
+
+  it('applies the stock snapshot page by page, resumes after a failed page without re-reading committed ones, and dedupes re-reads', async () => {
+    for (const code of ['CK001', 'CK002']) {
+      await test.hub.broker.call('inventory.warehouses.create', { code, name: `金蝶 ${code}` }, asStaff());
+    }
+    const [first] = kingdee.seedStock(['KD000001', 'KD000002'], ['CK001'], 40);
+    kingdee.seedStock(['KD000001', 'KD000002'], ['CK002'], 12);
+    kingdee.seedStock(['KD000099'], ['CK001'], 7); // a material the hub does not sell
+    const { config, credentials } = settingsOf(kingdee);
+    const created = await call('POST', CONNECTIONS, {
+      connectorId: 'kingdee',
+      name: 'Kingdee stock',
+      config,
+      credentials,
+      // One read every 2 s: room to break the run between its pages.
+      sync: {
+        inbound: [
+          { stream: 'stock', mapping: 'stock', target: 'stock-levels', everySeconds: 86400, pageSize: 2 },
+        ],
+        requestsPerSecond: 0.5,
+      },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const queries = kingdee.callCount('ExecuteBillQuery');
+    // The scheduler starts the day's run; once its first page is committed, the next read fails.
+    await waitFor(
+      async () => Number((await cursorOf(id))?.records_total ?? 0) >= 2,
+      'the first page',
+      60_000,
+    );
+    kingdee.injectFault({ kind: 'http-500', service: 'ExecuteBillQuery' });
+    await waitFor(runFinished(id, null), 'the first run', 90_000);
+    const firstRunQueries = kingdee.callCount('ExecuteBillQuery') - queries;
+    const afterFirst = await cursorOf(id);
+    expect(Number(afterFirst!.records_total)).toBe(5); // every row committed once: no page applied twice
+    expect(afterFirst!.continuation).toBeNull();
+    expect(await onHand('KD000001', 'CK001')).toBe(40);
+    expect(await onHand('KD000002', 'CK002')).toBe(12);
+    expect(await movements(id)).toBe(4);
+    const failures = await call('GET', `/api/staff/integrations/failures?connectionId=${id}`);
+    expect(failures.body.items).toHaveLength(1);
+    expect(failures.body.items[0]).toMatchObject({
+      direction: 'inbound',
+      entity: 'stock',
+      errorCategory: 'permanent',
+    });
+    expect(failures.body.items[0].errorMessage).toContain('unknown-sku');
+
+    // A second run reads everything again: nothing changed, nothing applied, no new movement.
+    await call('PATCH', `${CONNECTIONS}/${id}`, {
+      sync: {
+        inbound: [
+          { stream: 'stock', mapping: 'stock', target: 'stock-levels', everySeconds: 86400, pageSize: 2 },
+        ],
+        requestsPerSecond: 50,
+      },
+    });
+    const before = (await cursorOf(id))!.last_run_at;
+    const secondQueries = kingdee.callCount('ExecuteBillQuery');
+    expect((await call('POST', `${CONNECTIONS}/${id}/pull`, { stream: 'stock' })).status).toBe(202);
+    await waitFor(runFinished(id, before), 'the second run', 60_000);
+    // The first run made exactly one read more than a clean run: the failed one, not a re-read page.
+    expect(firstRunQueries).toBe(kingdee.callCount('ExecuteBillQuery') - secondQueries + 1);
+    expect(await movements(id)).toBe(4);
+
+    // A count changed in Kingdee: exactly that level moves.
+    kingdee.setStock(first!, 55);
+    const beforeThird = (await cursorOf(id))!.last_run_at;
+    await call('POST', `${CONNECTIONS}/${id}/pull`, { stream: 'stock' });
+    await waitFor(runFinished(id, beforeThird), 'the third run', 60_000);
+    expect(await onHand('KD000001', 'CK001')).toBe(55);
+    expect(await movements(id)).toBe(5);
+  }, 240_000);
 });
 
 describe('secrets', () => {

@@ -5,7 +5,13 @@ import type { SecretBox } from '../platform/secrets/secret-box.ts';
 /** What a connection syncs (schemas/api/integration/connection-sync). */
 export interface ConnectionSync {
   outbound?: Array<{ event: string; operation: string; mapping: string }>;
-  inbound?: Array<{ stream: string; mapping: string; everySeconds?: number; pageSize?: number }>;
+  inbound?: Array<{
+    stream: string;
+    mapping: string;
+    target: string;
+    everySeconds?: number;
+    pageSize?: number;
+  }>;
   maxConcurrent?: number;
   requestsPerSecond?: number;
 }

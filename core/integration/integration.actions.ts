@@ -238,6 +238,22 @@ export function integrationActions({
       },
     },
 
+    'connections.pull': {
+      params: schemaRef('api/integration/pull-stream-params'),
+      async handler(ctx: Context<{ id: string; stream: string }>) {
+        requireIntegrationStaff(ctx);
+        const connection = await requireConnection(db, ctx.params.id);
+        if (!connection.enabled) throw new Conflict('The connection is disabled');
+        if (!(connection.sync.inbound ?? []).some((rule) => rule.stream === ctx.params.stream)) {
+          throw new ValidationFailed([
+            { pointer: '/stream', detail: 'the connection does not pull this stream' },
+          ]);
+        }
+        const job = await engine.enqueuePull(connection, ctx.params.stream, `manual-${randomUUID()}`);
+        return { jobId: job.id };
+      },
+    },
+
     'failures.list': {
       params: schemaRef('api/integration/failure-query'),
       async handler(ctx: Context<{ limit: number; connectionId?: string; entity?: string; status: string }>) {
@@ -366,6 +382,18 @@ export const INTEGRATION_ROUTES: RouteSpec[] = [
       'Call the connector’s check and report why it fails (taxonomy category and message); recorded as the last check (staff, integrations.manage)',
     audience: 'staff',
     paramsSchema: 'api/common/id-params',
+  },
+  {
+    method: 'POST',
+    path: `${STAFF}/connections/:id/pull`,
+    action: 'integration.connections.pull',
+    operationId: 'pullConnectionStream',
+    tag: TAG,
+    summary: 'Run one inbound stream of a connection now; answers the job id (staff, integrations.manage)',
+    audience: 'staff',
+    paramsSchema: 'api/common/id-params',
+    requestSchema: 'api/integration/pull-stream-params',
+    successStatus: 202,
   },
   {
     method: 'GET',

@@ -5,7 +5,9 @@ import { PermanentFailure } from '../platform/jobs/job-error-taxonomy.ts';
 import type { PublishedOutboxEvent } from '../platform/outbox/outbox-relay.ts';
 import type { Platform } from '../platform/platform.ts';
 import { SecretBox } from '../platform/secrets/secret-box.ts';
+import { ConnectionLimits } from './connection-limits.ts';
 import { ConnectorRegistry, type InstalledConnector, type WebhookVerifier } from './connector-registry.ts';
+import { InboundSync, type PullJob } from './inbound-sync.ts';
 import { INTEGRATION_ROUTES, integrationActions } from './integration.actions.ts';
 import { MappingFiles } from './mapping-files.ts';
 import { type PushJob, queueOf, SyncEngine } from './sync-engine.ts';
@@ -20,6 +22,8 @@ export interface IntegrationOptions {
   webhookVerifiers?: Record<string, WebhookVerifier>;
   /** Where mapping files live (default the repository's `mappings/`). */
   mappingsDirectory?: string;
+  /** How often due inbound runs are enqueued (default 5 s; 0 = never, tests run pulls by hand). */
+  scheduleEveryMs?: number;
   /** Sync jobs one worker runs at once per connector and direction (default 4). */
   workerConcurrency?: number;
 }
@@ -40,15 +44,15 @@ export function createIntegrationModule(options: IntegrationOptions): HubModule 
     service(platform: Platform): ServiceSchema {
       const box = new SecretBox(platform.config.masterKey);
       let broker: Context['broker'] | undefined;
-      const engine = new SyncEngine({
-        platform,
-        box,
-        mappings: new MappingFiles(options.mappingsDirectory),
-        broker: () => {
-          if (!broker) throw new Error('the integration service has not started');
-          return broker;
-        },
-      });
+      const mappings = new MappingFiles(options.mappingsDirectory);
+      const limits = new ConnectionLimits();
+      const brokerOf = () => {
+        if (!broker) throw new Error('the integration service has not started');
+        return broker;
+      };
+      const engine = new SyncEngine({ platform, box, mappings, limits, broker: brokerOf });
+      const inbound = new InboundSync({ db: platform.db, box, registry, mappings, limits, broker: brokerOf });
+      let scheduler: NodeJS.Timeout | undefined;
       const onEvent = {
         async handler(ctx: Context<PublishedOutboxEvent>) {
           await engine.onEvent(ctx.params);
@@ -73,18 +77,28 @@ export function createIntegrationModule(options: IntegrationOptions): HubModule 
               (job) => engine.push(job),
               { concurrency },
             );
-            if (registry.verifier(connectorId)) {
-              await platform.jobs.process<WebhookJob>(
-                queueOf(connectorId, 'inbound'),
-                async (job) => {
-                  if (job.name !== 'process-webhook')
-                    throw new PermanentFailure(`no handler for ${job.name}`);
-                  return processWebhook(platform, job.data);
-                },
-                { concurrency },
-              );
-            }
+            await platform.jobs.process<WebhookJob | PullJob>(
+              queueOf(connectorId, 'inbound'),
+              async (job) => {
+                if (job.name === 'pull') return inbound.pull({ data: job.data as PullJob });
+                if (job.name === 'process-webhook') return processWebhook(platform, job.data as WebhookJob);
+                throw new PermanentFailure(`no handler for ${job.name}`);
+              },
+              { concurrency },
+            );
           }
+          const everyMs = options.scheduleEveryMs ?? 5_000;
+          if (everyMs > 0) {
+            scheduler = setInterval(() => {
+              engine
+                .schedulePulls()
+                .catch((error: unknown) => platform.logger.warn({ err: error }, 'sync scheduling failed'));
+            }, everyMs);
+            scheduler.unref();
+          }
+        },
+        async stopped() {
+          if (scheduler) clearInterval(scheduler);
         },
       };
     },

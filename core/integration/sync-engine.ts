@@ -61,6 +61,7 @@ export interface SyncEngineOptions {
   box: SecretBox;
   mappings: MappingFiles;
   broker: () => ServiceBroker;
+  limits?: ConnectionLimits;
 }
 
 /**
@@ -74,13 +75,14 @@ export class SyncEngine {
   readonly #box: SecretBox;
   readonly #mappings: MappingFiles;
   readonly #broker: () => ServiceBroker;
-  readonly #limits = new ConnectionLimits();
+  readonly #limits: ConnectionLimits;
 
   constructor(options: SyncEngineOptions) {
     this.#platform = options.platform;
     this.#box = options.box;
     this.#mappings = options.mappings;
     this.#broker = options.broker;
+    this.#limits = options.limits ?? new ConnectionLimits();
   }
 
   get #jobs(): JobQueue {
@@ -126,6 +128,38 @@ export class SyncEngine {
       data: job,
       attempts: SYNC_ATTEMPTS,
     });
+  }
+
+  /** Enqueues a run of an inbound stream; `slot` makes scheduled runs of one period a single job. */
+  async enqueuePull(
+    connection: ConnectionView,
+    stream: string,
+    slot: string,
+  ): Promise<{ id: string; created: boolean }> {
+    return this.#jobs.enqueue({
+      queue: queueOf(connection.connectorId, 'inbound'),
+      name: 'pull',
+      key: `${connection.id}:${stream}:${slot}`,
+      data: { connectionId: connection.id, stream },
+      attempts: SYNC_ATTEMPTS,
+    });
+  }
+
+  /** Enqueues the runs due now: one per enabled connection and inbound rule and period. */
+  async schedulePulls(now: number = Date.now()): Promise<number> {
+    let enqueued = 0;
+    for (const connection of await enabledConnections(this.#platform.db)) {
+      for (const rule of connection.sync.inbound ?? []) {
+        const periodMs = (rule.everySeconds ?? 600) * 1000;
+        const { created } = await this.enqueuePull(
+          connection,
+          rule.stream,
+          `every-${periodMs}-${Math.floor(now / periodMs)}`,
+        );
+        if (created) enqueued += 1;
+      }
+    }
+    return enqueued;
   }
 
   /** Runs one push: read the record, map it with the current mapping file, write it, link it. */
