@@ -5,7 +5,13 @@ import type { TestHub } from './platform/testing/start-test-hub.ts';
 import { http } from './platform/testing/start-test-hub.ts';
 import { testServers } from './platform/testing/test-servers.ts';
 import { waitFor } from './platform/testing/wait-for.ts';
-import { asStaff, buildWorld, startOrdersHub, type World } from './workflows/testing/orders-hub.ts';
+import {
+  asStaff,
+  buildWorld,
+  createPricedSkus,
+  startOrdersHub,
+  type World,
+} from './workflows/testing/orders-hub.ts';
 
 /**
  * The integration module on a whole hub (real PostgreSQL, BullMQ on the real Redis, the outbox
@@ -303,7 +309,7 @@ describe('inbound sync', () => {
     );
   };
 
-  it('applies the stock snapshot page by page, resumes after a failed page without re-reading committed ones, and dedupes re-reads', async () => {
+  it('applies the stock snapshot page by page, resumes after a failed page without re-reading committed ones, dedupes re-reads, and replays a rejected row', async () => {
     for (const code of ['CK001', 'CK002']) {
       await test.hub.broker.call('inventory.warehouses.create', { code, name: `金蝶 ${code}` }, asStaff());
     }
@@ -375,6 +381,24 @@ describe('inbound sync', () => {
     await waitFor(runFinished(id, beforeThird), 'the third run', 60_000);
     expect(await onHand('KD000001', 'CK001')).toBe(55);
     expect(await movements(id)).toBe(5);
+
+    // The rejected row is replayed in bulk once the hub sells that material.
+    const added = await createPricedSkus(test, world.staff, { KD000099: 800 });
+    world.skus.set('KD000099', added.get('KD000099')!);
+    const replayed = await call('POST', '/api/staff/integrations/failures/replay', {
+      connectionId: id,
+      entity: 'stock',
+    });
+    expect(replayed.body).toEqual({ replayed: 1 });
+    await waitFor(async () => (await onHand('KD000099', 'CK001')) === 7, 'the replayed row', 60_000);
+    await waitFor(
+      async () =>
+        (await call('GET', `/api/staff/integrations/failures?connectionId=${id}&status=resolved`)).body.items
+          .length === 1,
+      'the failed row to be resolved',
+      30_000,
+    );
+    expect(await movements(id)).toBe(6);
   }, 240_000);
 });
 

@@ -6,7 +6,7 @@ import type { ConnectionLimits } from './connection-limits.ts';
 import { type OpenConnection, openConnection } from './connections.ts';
 import { callConnector, SyncPermanent } from './connector-calls.ts';
 import type { ConnectorRegistry } from './connector-registry.ts';
-import { recordFailure } from './failed-items.ts';
+import { recordFailure, resolveFailure } from './failed-items.ts';
 import { link } from './links.ts';
 import type { MappingFiles } from './mapping-files.ts';
 import { SYSTEM, SyncEngine } from './sync-engine.ts';
@@ -15,6 +15,15 @@ import { SYSTEM, SyncEngine } from './sync-engine.ts';
 export interface PullJob {
   connectionId: string;
   stream: string;
+}
+
+/** Data of a replay of one failed inbound record (the failed item's payload). */
+export interface ReplayRecordJob {
+  connectionId: string;
+  itemKey: string;
+  stream: string;
+  mapping: string;
+  record: Record<string, unknown>;
 }
 
 /** What mapped inbound records become, by the `target` of a connection's inbound rule. */
@@ -176,6 +185,57 @@ export class InboundSync {
         [connectionId, stream],
       );
     }
+  }
+
+  /**
+   * Replays one failed inbound record: mapped again with the mapping file as it is now and applied;
+   * a record that fails again is kept again (with the new error and mapping version).
+   */
+  async applyRecord(job: { data: ReplayRecordJob }): Promise<{ applied: boolean }> {
+    const { db } = this.#options;
+    const { connectionId, stream, mapping: name, record } = job.data;
+    const connection = await openConnection(db, this.#options.box, connectionId);
+    const rule = connection.sync.inbound?.find((r) => r.stream === stream && r.mapping === name);
+    const target = rule && TARGETS[rule.target];
+    const declared = this.#options.registry
+      .get(connection.connectorId)
+      ?.manifest.capabilities.streams?.find((s) => s.name === stream);
+    if (!rule || !target || !declared) {
+      throw new SyncPermanent('permanent', `the connection no longer pulls ${stream} with ${name}`);
+    }
+    const { mapping, version } = this.#options.mappings.current(connection.connectorId, name, 'inbound');
+    const outcome = await this.#applyPage(
+      connection,
+      name,
+      declared.primaryKey ?? [],
+      mapping,
+      version,
+      target,
+      [record],
+    );
+    await db.transaction(async (tx) => {
+      for (const item of outcome.applied) {
+        await link(tx, { connectionId, entity: name, ...item });
+        await resolveFailure(tx, { connectionId, direction: 'inbound', itemKey: job.data.itemKey });
+      }
+      for (const failure of outcome.failed) {
+        await recordFailure(tx, {
+          connectionId,
+          direction: 'inbound',
+          entity: name,
+          itemKey: job.data.itemKey,
+          payload: { stream, mapping: name, record: failure.record },
+          errorCategory: failure.category,
+          errorMessage: failure.message,
+          attempts: 1,
+          mappingVersion: version,
+        });
+      }
+    });
+    if (outcome.deduped > 0) {
+      await resolveFailure(db, { connectionId, direction: 'inbound', itemKey: job.data.itemKey });
+    }
+    return { applied: outcome.applied.length === 1 };
   }
 
   async #applyPage(

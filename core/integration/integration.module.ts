@@ -7,7 +7,7 @@ import type { Platform } from '../platform/platform.ts';
 import { SecretBox } from '../platform/secrets/secret-box.ts';
 import { ConnectionLimits } from './connection-limits.ts';
 import { ConnectorRegistry, type InstalledConnector, type WebhookVerifier } from './connector-registry.ts';
-import { InboundSync, type PullJob } from './inbound-sync.ts';
+import { InboundSync, type PullJob, type ReplayRecordJob } from './inbound-sync.ts';
 import { INTEGRATION_ROUTES, integrationActions } from './integration.actions.ts';
 import { MappingFiles } from './mapping-files.ts';
 import { type PushJob, queueOf, SyncEngine } from './sync-engine.ts';
@@ -77,11 +77,13 @@ export function createIntegrationModule(options: IntegrationOptions): HubModule 
               (job) => engine.push(job),
               { concurrency },
             );
-            await platform.jobs.process<WebhookJob | PullJob>(
+            await platform.jobs.process<WebhookJob | PullJob | ReplayRecordJob>(
               queueOf(connectorId, 'inbound'),
               async (job) => {
                 if (job.name === 'pull') return inbound.pull({ data: job.data as PullJob });
                 if (job.name === 'process-webhook') return processWebhook(platform, job.data as WebhookJob);
+                if (job.name === 'apply-record')
+                  return inbound.applyRecord({ data: job.data as ReplayRecordJob });
                 throw new PermanentFailure(`no handler for ${job.name}`);
               },
               { concurrency },
