@@ -31,9 +31,11 @@ describe('toSyncFailure', () => {
   });
 
   it('treats anything else (a timeout of the mesh, an unknown type) as retryable, so no work is dropped', () => {
-    expect(classifyFailure(toSyncFailure(new moleculer.Errors.RequestTimeoutError('x', 'node-1'))).kind).toBe(
-      'retryable',
-    );
+    expect(
+      classifyFailure(
+        toSyncFailure(new moleculer.Errors.RequestTimeoutError({ action: 'x', nodeID: 'node-1' })),
+      ).kind,
+    ).toBe('retryable');
     expect(classifyFailure(toSyncFailure(meshError('made-up'))).kind).toBe('retryable');
     expect(classifyFailure(toSyncFailure('a string')).kind).toBe('retryable');
   });
