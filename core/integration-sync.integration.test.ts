@@ -322,12 +322,12 @@ describe('inbound sync', () => {
       name: 'Kingdee stock',
       config,
       credentials,
-      // One read every 2 s: room to break the run between its pages.
+      // One read every 5 s: room to break the run between its pages.
       sync: {
         inbound: [
           { stream: 'stock', mapping: 'stock', target: 'stock-levels', everySeconds: 86400, pageSize: 2 },
         ],
-        requestsPerSecond: 0.5,
+        requestsPerSecond: 0.2,
       },
     });
     expect(created.status).toBe(201);
