@@ -182,7 +182,7 @@ describe('connections', () => {
 });
 
 describe('outbound sync', () => {
-  it('pushes a confirmed order as exactly one audited sales order when the first Save times out after committing', async () => {
+  it('pushes a confirmed order as exactly one audited sales order when the first Save times out after committing, and waits when rate-limited', async () => {
     const connection = await createConnection(kingdee, 'Kingdee main');
     await linkCustomer(connection.id, 'ACME0001');
     kingdee.injectFault({ kind: 'timeout-after-commit', service: 'Save' });
@@ -218,6 +218,16 @@ describe('outbound sync', () => {
       data: {},
     })) as { created: boolean };
     expect(again.created).toBe(false);
+
+    // Kingdee asks to slow down: the push waits for its Retry-After and is done once.
+    const saves = kingdee.callCount('Save');
+    kingdee.injectFault({ kind: 'rate-limit', retryAfterSeconds: 1, service: 'Save' });
+    const slowed = await placeOrder();
+    await waitFor(() => salesOrders(kingdee, slowed.number).length === 1, 'the rate-limited push', 60_000);
+    expect(kingdee.callCount('Save') - saves).toBe(2); // refused once, then saved
+    expect(salesOrders(kingdee, slowed.number)[0]!.fdocumentstatus).toBe('C');
+    const failures = await call('GET', `/api/staff/integrations/failures?connectionId=${connection.id}`);
+    expect(failures.body.items).toEqual([]);
     await call('PATCH', `${CONNECTIONS}/${connection.id}`, { enabled: false });
   }, 120_000);
 
