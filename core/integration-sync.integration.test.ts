@@ -182,7 +182,7 @@ describe('connections', () => {
 });
 
 describe('outbound sync', () => {
-  it('pushes a confirmed order as exactly one audited sales order when the first Save times out after committing, and waits when rate-limited', async () => {
+  it('pushes a confirmed order as exactly one audited sales order when the first Save times out after committing, waits when rate-limited, and cancels the bill of a cancelled order', async () => {
     const connection = await createConnection(kingdee, 'Kingdee main');
     await linkCustomer(connection.id, 'ACME0001');
     kingdee.injectFault({ kind: 'timeout-after-commit', service: 'Save' });
@@ -228,6 +228,25 @@ describe('outbound sync', () => {
     expect(salesOrders(kingdee, slowed.number)[0]!.fdocumentstatus).toBe('C');
     const failures = await call('GET', `/api/staff/integrations/failures?connectionId=${connection.id}`);
     expect(failures.body.items).toEqual([]);
+
+    // Cancelling the order in the hub cancels (deletes) its bill.
+    const withCancel = await call('PATCH', `${CONNECTIONS}/${connection.id}`, {
+      sync: {
+        outbound: [
+          { event: 'order.confirmed', operation: 'pushSalesOrder', mapping: 'sales-order' },
+          { event: 'order.cancelled', operation: 'cancelSalesOrder', mapping: 'sales-order-cancel' },
+        ],
+        requestsPerSecond: 50,
+      },
+    });
+    expect(withCancel.status).toBe(200);
+    const cancelled = await call('POST', `/api/staff/orders/${order.id}/transitions`, {
+      to: 'cancelled',
+      reason: 'the buyer called',
+    });
+    expect(cancelled.status).toBe(200);
+    await waitFor(() => salesOrders(kingdee, order.number).length === 0, 'the bill to be cancelled', 60_000);
+    expect(salesOrders(kingdee, slowed.number)).toHaveLength(1);
     await call('PATCH', `${CONNECTIONS}/${connection.id}`, { enabled: false });
   }, 120_000);
 
