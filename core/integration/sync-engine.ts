@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ServiceBroker } from 'moleculer';
 import type { Logger } from 'pino';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
+import { jobIdForKey } from '../platform/jobs/bullmq-job-queue.ts';
 import { PermanentFailure } from '../platform/jobs/job-error-taxonomy.ts';
 import type { JobQueue } from '../platform/jobs/job-queue.ts';
 import { MappingError, MappingFileError } from '../platform/mapping/mapping-error.ts';
@@ -15,7 +16,13 @@ import {
   type OpenConnection,
   openConnection,
 } from './connections.ts';
-import { callConnector, type SyncFailure, SyncPermanent, toSyncFailure } from './connector-calls.ts';
+import {
+  callConnector,
+  type SyncFailure,
+  SyncPermanent,
+  SyncRetryable,
+  toSyncFailure,
+} from './connector-calls.ts';
 import { type FailedItem, recordFailure, resolveFailure } from './failed-items.ts';
 import { link, linkResolver, resolveLink } from './links.ts';
 import type { MappingFiles } from './mapping-files.ts';
@@ -176,6 +183,7 @@ export class SyncEngine {
       if (!connection.enabled) throw new SyncPermanent('not-connected', 'the connection is disabled');
       const { mapping, version } = this.#currentMapping(connection.connectorId, data.mapping, 'outbound');
       mappingVersion = version;
+      if (data.event === 'order.cancelled') await this.#awaitOrderPush(connection, data);
       const order = await this.#broker().call('orders.internal.get', { orderId: data.orderId }, SYSTEM);
       let input: unknown;
       try {
@@ -217,6 +225,35 @@ export class SyncEngine {
         mappingVersion,
       });
       throw failure;
+    }
+  }
+
+  /**
+   * A cancellation waits for the order's own push when that is still queued or running: a cancel
+   * that overtook it would find no bill, and the push would then create one.
+   */
+  async #awaitOrderPush(connection: OpenConnection, data: PushJob): Promise<void> {
+    const linked = await resolveLink(this.#platform.db, {
+      connectionId: connection.id,
+      entity: 'order',
+      canonicalId: data.orderId,
+    });
+    if (linked) return;
+    for (const rule of connection.sync.outbound ?? []) {
+      if (rule.event !== 'order.confirmed') continue;
+      const key = this.pushKey({
+        ...data,
+        event: rule.event,
+        operation: rule.operation,
+        mapping: rule.mapping,
+      });
+      const pushing = await this.#jobs.get(queueOf(connection.connectorId, 'outbound'), jobIdForKey(key));
+      if (pushing && pushing.state !== 'completed' && pushing.state !== 'failed') {
+        throw new SyncRetryable(
+          'retryable',
+          'the order is still being pushed; the cancellation waits for it',
+        );
+      }
     }
   }
 
