@@ -431,6 +431,52 @@ describe('inbound sync', () => {
   }, 240_000);
 });
 
+describe('a pull the remote refuses', () => {
+  it('is kept as a failed item with why, and runs again when replayed after the credentials are fixed', async () => {
+    const { config, credentials } = settingsOf(kingdee);
+    const inbound = [{ stream: 'stock', mapping: 'stock', target: 'stock-levels', everySeconds: 86400 }];
+    const created = await call('POST', CONNECTIONS, {
+      connectorId: 'kingdee',
+      name: 'Kingdee refused',
+      config,
+      credentials: { ...credentials, appSecret: 'not-the-app-secret-0123456789' },
+      sync: { inbound },
+    });
+    const id = created.body.id as string;
+    let failure: Record<string, unknown> | undefined;
+    await waitFor(
+      async () => {
+        failure = (await call('GET', `/api/staff/integrations/failures?connectionId=${id}`)).body.items[0];
+        return failure !== undefined;
+      },
+      'the refused run',
+      60_000,
+    );
+    expect(failure).toMatchObject({
+      entity: 'stock',
+      itemKey: 'pull:stock',
+      errorCategory: 'not-connected',
+      attempts: 1,
+    });
+    await call('PATCH', `${CONNECTIONS}/${id}`, { credentials });
+    expect((await call('POST', `/api/staff/integrations/failures/${failure!.id}/replay`)).body).toEqual({
+      replayed: 1,
+    });
+    await waitFor(
+      async () =>
+        (await call('GET', `/api/staff/integrations/failures?connectionId=${id}&status=resolved`)).body.items
+          .length === 1,
+      'the replayed run',
+      60_000,
+    );
+    const { rows } = await test.hub.platform.db.query(
+      `SELECT records_total FROM integration.stream_cursors WHERE connection_id = $1`,
+      [id],
+    );
+    expect(Number(rows[0]!.records_total)).toBeGreaterThan(0);
+  }, 120_000);
+});
+
 describe('secrets', () => {
   it('never appear in an answer, an event, an audit entry, a failed item or a job', async () => {
     const secrets = [kingdee, second].map((simulator) => simulator.connection().credentials.appSecret);

@@ -60,8 +60,11 @@ const TARGETS: Record<string, InboundTarget> = {
   },
 };
 
-/** How long one run holds its stream; a crashed run's lease runs out and the next run resumes it. */
-const LEASE = '10 minutes';
+/**
+ * How long one run holds its stream, renewed with every committed page; a crashed run's lease
+ * runs out and the next run resumes at its last committed page.
+ */
+const LEASE = '5 minutes';
 
 export interface InboundSyncOptions {
   db: Database;
@@ -165,9 +168,10 @@ export class InboundSync {
           }
           await tx.query(
             `UPDATE integration.stream_cursors
-                SET cursor = $3, continuation = $4, records_total = records_total + $5
+                SET cursor = $3, continuation = $4, records_total = records_total + $5,
+                    lease_until = now() + $6::interval
               WHERE connection_id = $1 AND stream = $2`,
-            [connectionId, stream, page.nextCursor, page.continuation, page.records.length],
+            [connectionId, stream, page.nextCursor, page.continuation, page.records.length, LEASE],
           );
         });
         cursor = page.nextCursor;
@@ -177,6 +181,7 @@ export class InboundSync {
         totals.deduped += outcome.deduped;
         totals.failed += outcome.failed.length;
       } while (continuation !== null);
+      await resolveFailure(db, { connectionId, direction: 'inbound', itemKey: `pull:${stream}` });
       return totals;
     } finally {
       await db.query(

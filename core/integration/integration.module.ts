@@ -80,7 +80,13 @@ export function createIntegrationModule(options: IntegrationOptions): HubModule 
             await platform.jobs.process<WebhookJob | PullJob | ReplayRecordJob>(
               queueOf(connectorId, 'inbound'),
               async (job) => {
-                if (job.name === 'pull') return inbound.pull({ data: job.data as PullJob });
+                if (job.name === 'pull') {
+                  try {
+                    return await inbound.pull({ data: job.data as PullJob });
+                  } catch (error) {
+                    throw await engine.keepFailedPull(error, job.attemptsMade, job.data as PullJob);
+                  }
+                }
                 if (job.name === 'process-webhook') return processWebhook(platform, job.data as WebhookJob);
                 if (job.name === 'apply-record')
                   return inbound.applyRecord({ data: job.data as ReplayRecordJob });

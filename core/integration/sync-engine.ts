@@ -266,6 +266,20 @@ export class SyncEngine {
     }
   }
 
+  /** A pull run that failed: kept as a failed item when the failure ends the job (replay runs it again). */
+  async keepFailedPull(error: unknown, attemptsMade: number, job: { connectionId: string; stream: string }) {
+    const failure = toSyncFailure(error);
+    await this.#keepIfFinal(failure, attemptsMade, {
+      connectionId: job.connectionId,
+      direction: 'inbound',
+      entity: job.stream,
+      itemKey: `pull:${job.stream}`,
+      payload: { pull: true, stream: job.stream },
+      mappingVersion: null,
+    });
+    return failure;
+  }
+
   /** Keeps the item when this failure ends it: permanent now, or the last attempt of a retryable one. */
   async #keepIfFinal(
     failure: SyncFailure,
@@ -299,6 +313,8 @@ export class SyncEngine {
         const existing = await this.#jobs.get(queue, item.itemKey);
         if (existing?.state === 'failed') await this.#jobs.replay(queue, item.itemKey);
         else if (!existing) await this.enqueuePush(connection, item.payload as unknown as PushJob);
+      } else if (item.payload.pull === true) {
+        await this.enqueuePull(connection, String(item.payload.stream), `replay-${item.id}-${Date.now()}`);
       } else {
         await this.#jobs.enqueue({
           queue,
