@@ -83,7 +83,14 @@ export async function startHub(
   ]);
   const { url: databaseUrl, embedded } = await openDatabase(config);
   const db = new Database(databaseUrl, { max: embedded ? 8 : 20 });
-  const jobs = createBullJobQueue({ redisUrl: config.redisUrl, databaseUrl, logger });
+  // Queues belong to the mesh namespace: hubs sharing a Redis but not a namespace (other
+  // deployments, parallel test hubs) never take each other's jobs. The default namespace keeps `hub`.
+  const jobs = createBullJobQueue({
+    redisUrl: config.redisUrl,
+    databaseUrl,
+    logger,
+    prefix: config.namespace,
+  });
   const metrics = new HubMetrics();
   const storage = createObjectStore(config.storageUrl, config.dataDir);
   const stopStores = async () => {
