@@ -14,12 +14,17 @@
  * problem, naming the file. `--schemas <dir>` and `--out <dir>` point it elsewhere (for its tests).
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { _, Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCodeModule from 'ajv/dist/standalone/index.js';
-import addFormatsModule from 'ajv-formats';
 import { compile as compileTypes } from 'json-schema-to-typescript';
+
+/** The same formats the generated validators load at run time (see bounded-formats.cjs). */
+const { boundedFormats } = createRequire(import.meta.url)('./bounded-formats.cjs') as {
+  boundedFormats: Record<string, unknown>;
+};
 
 const SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 const ID_PREFIX = 'https://hub.local/schemas/';
@@ -200,10 +205,10 @@ function newAjv(coerce: boolean): Ajv2020 {
       source: true,
       esm: true,
       optimize: true,
-      formats: _`require("ajv-formats/dist/formats").fullFormats`,
+      formats: _`require("../tools/bounded-formats.cjs").boundedFormats`,
     },
   });
-  addFormatsModule.default(ajv);
+  for (const [name, format] of Object.entries(boundedFormats)) ajv.addFormat(name, format as never);
   return ajv;
 }
 
