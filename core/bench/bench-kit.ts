@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,4 +35,20 @@ export async function onEachBackend<T>(
     }
   }
   return figures;
+}
+
+/**
+ * The environment of a bench's own hub: fresh shared secrets, a mesh namespace of its own, an
+ * ephemeral loopback port and warnings only; `env` (database, services) is laid over it.
+ */
+export function benchHubEnv(name: string, env: Record<string, string>): Record<string, string> {
+  return {
+    HUB_JWT_SECRET: randomBytes(32).toString('base64'),
+    HUB_MASTER_KEY: randomBytes(32).toString('base64'),
+    HUB_NAMESPACE: `bench-${name}-${randomUUID().slice(0, 8)}`,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
 }

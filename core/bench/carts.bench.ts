@@ -14,13 +14,13 @@
  * `BENCH_CARTS_EMBEDDED=0` (skip PGlite) tune it. Run alone with
  * `node_modules/.bin/node core/bench/carts.bench.ts`.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Cart, CartIntakeResponse } from '../../schemas/generated/types.ts';
 import { type RunningHub, startHub } from '../hub.ts';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
 import { loadHubConfig } from '../platform/config/hub-config.ts';
-import { onEachBackend, percentile } from './bench-kit.ts';
+import { benchHubEnv, onEachBackend, percentile } from './bench-kit.ts';
 
 const READS = Number(process.env.BENCH_CARTS_READS ?? 200);
 const ADDS = Math.max(20, Math.round(READS / 2));
@@ -210,16 +210,12 @@ async function timeCarts(hub: RunningHub, companyId: string, backend: string): P
 }
 
 async function onHub(env: Record<string, string>, backend: string): Promise<CartsBenchFigures[]> {
-  const config = loadHubConfig({
-    ...env,
-    HUB_SERVICES: 'accounts,catalog,pricing,carts',
-    HUB_JWT_SECRET: randomBytes(32).toString('base64'),
-    HUB_MASTER_KEY: randomBytes(32).toString('base64'),
-    HUB_NAMESPACE: `bench-carts-${randomUUID().slice(0, 8)}`,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-  });
+  const config = loadHubConfig(
+    benchHubEnv('carts', {
+      ...env,
+      HUB_SERVICES: 'accounts,catalog,pricing,carts',
+    }),
+  );
   const hub = await startHub(config);
   try {
     await hub.broker.waitForServices(['accounts', 'catalog', 'pricing', 'carts']);

@@ -10,12 +10,12 @@
  * `BENCH_CREDIT_EMBEDDED=0` (skip PGlite) tune it. Run alone with
  * `node_modules/.bin/node core/bench/credit.bench.ts`.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { type RunningHub, startHub } from '../hub.ts';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
 import { loadHubConfig } from '../platform/config/hub-config.ts';
-import { onEachBackend, percentile } from './bench-kit.ts';
+import { benchHubEnv, onEachBackend, percentile } from './bench-kit.ts';
 
 const ORDERS = Number(process.env.BENCH_CREDIT_ORDERS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CREDIT_CONCURRENCY ?? 32);
@@ -85,16 +85,12 @@ async function timeOrders(hub: RunningHub, name: string, companies: string[]): P
 }
 
 async function onBackend(backend: string, env: Record<string, string>): Promise<CreditBenchFigures[]> {
-  const config = loadHubConfig({
-    ...env,
-    HUB_SERVICES: 'accounts,credit,receivables,payments',
-    HUB_JWT_SECRET: randomBytes(32).toString('base64'),
-    HUB_MASTER_KEY: randomBytes(32).toString('base64'),
-    HUB_NAMESPACE: `bench-credit-${randomUUID().slice(0, 8)}`,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-  });
+  const config = loadHubConfig(
+    benchHubEnv('credit', {
+      ...env,
+      HUB_SERVICES: 'accounts,credit,receivables,payments',
+    }),
+  );
   const hub = await startHub(config);
   try {
     await hub.broker.waitForServices(['accounts', 'credit', 'receivables', 'payments']);

@@ -14,14 +14,14 @@
  * (default 32) and `BENCH_INVENTORY_EMBEDDED=0` (skip PGlite) tune it. Run alone with
  * `node_modules/.bin/node core/bench/inventory.bench.ts`.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { type RunningHub, startHub } from '../hub.ts';
 import { applyMovements, movement } from '../inventory/stock-ledger.ts';
 import { insertWarehouse, type Warehouse } from '../inventory/warehouses.ts';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
 import { loadHubConfig } from '../platform/config/hub-config.ts';
-import { onEachBackend, percentile } from './bench-kit.ts';
+import { benchHubEnv, onEachBackend, percentile } from './bench-kit.ts';
 
 const SECONDS = Number(process.env.BENCH_INVENTORY_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_INVENTORY_CONCURRENCY ?? 32);
@@ -123,16 +123,12 @@ async function seed(hub: RunningHub): Promise<{ skuIds: string[]; hot: string }>
 }
 
 async function onHub(env: Record<string, string>, backend: string): Promise<InventoryBenchFigures[]> {
-  const config = loadHubConfig({
-    ...env,
-    HUB_SERVICES: 'inventory',
-    HUB_JWT_SECRET: randomBytes(32).toString('base64'),
-    HUB_MASTER_KEY: randomBytes(32).toString('base64'),
-    HUB_NAMESPACE: `bench-inventory-${randomUUID().slice(0, 8)}`,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-  });
+  const config = loadHubConfig(
+    benchHubEnv('inventory', {
+      ...env,
+      HUB_SERVICES: 'inventory',
+    }),
+  );
   // Inventory reads its settings from the environment when the hub starts: no sweep in the bench.
   const saved = process.env.HUB_INVENTORY_SWEEP_SECONDS;
   process.env.HUB_INVENTORY_SWEEP_SECONDS = '0';

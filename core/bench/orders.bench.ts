@@ -13,13 +13,13 @@
  * `BENCH_ORDERS` (orders per run, default 1500) and `BENCH_ORDERS_CONCURRENCY` (default 32) tune
  * it. Run alone with `node_modules/.bin/node core/bench/orders.bench.ts`.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { type RunningHub, startHub } from '../hub.ts';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
 import { loadHubConfig } from '../platform/config/hub-config.ts';
 import { createTestDatabase } from '../platform/testing/test-servers.ts';
-import { percentile } from './bench-kit.ts';
+import { benchHubEnv, percentile } from './bench-kit.ts';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1500);
 const CONCURRENCY = Number(process.env.BENCH_ORDERS_CONCURRENCY ?? 32);
@@ -190,15 +190,11 @@ async function timeOrders(
 
 export async function benchOrders(): Promise<OrdersBenchFigures[]> {
   const database = await createTestDatabase();
-  const config = loadHubConfig({
-    DATABASE_URL: database.url,
-    HUB_JWT_SECRET: randomBytes(32).toString('base64'),
-    HUB_MASTER_KEY: randomBytes(32).toString('base64'),
-    HUB_NAMESPACE: `bench-orders-${randomUUID().slice(0, 8)}`,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-  });
+  const config = loadHubConfig(
+    benchHubEnv('orders', {
+      DATABASE_URL: database.url,
+    }),
+  );
   const hub = await startHub(config);
   try {
     await hub.broker.waitForServices([

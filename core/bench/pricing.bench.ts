@@ -11,14 +11,14 @@
  * 10000) and `BENCH_PRICING_EMBEDDED=0` (skip PGlite) tune it. Run alone with
  * `node_modules/.bin/node core/bench/pricing.bench.ts`.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { PriceLinesResponse } from '../../schemas/generated/types.ts';
 import { type RunningHub, startHub } from '../hub.ts';
 import type { AuthContext } from '../platform/auth/auth-context.ts';
 import { loadHubConfig } from '../platform/config/hub-config.ts';
 import { refreshBaseLists } from '../pricing/prices.ts';
-import { onEachBackend, percentile } from './bench-kit.ts';
+import { benchHubEnv, onEachBackend, percentile } from './bench-kit.ts';
 
 const CARTS = Number(process.env.BENCH_PRICING_CARTS ?? 300);
 const PRODUCTS = Number(process.env.BENCH_PRICING_PRODUCTS ?? 10_000);
@@ -215,16 +215,12 @@ async function timeCarts(
 }
 
 async function onHub(env: Record<string, string>, backend: string): Promise<PricingBenchFigures[]> {
-  const config = loadHubConfig({
-    ...env,
-    HUB_SERVICES: 'accounts,catalog,pricing',
-    HUB_JWT_SECRET: randomBytes(32).toString('base64'),
-    HUB_MASTER_KEY: randomBytes(32).toString('base64'),
-    HUB_NAMESPACE: `bench-pricing-${randomUUID().slice(0, 8)}`,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-  });
+  const config = loadHubConfig(
+    benchHubEnv('pricing', {
+      ...env,
+      HUB_SERVICES: 'accounts,catalog,pricing',
+    }),
+  );
   const hub = await startHub(config);
   try {
     await hub.broker.waitForServices(['accounts', 'catalog', 'pricing']);
