@@ -54,8 +54,21 @@ export function poDocumentView({ fileKey: _k, companyId: _c, ...view }: PoDocume
   return view;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: rows of pg
-function toDocument(row: any): PoDocument {
+/** A row of `orders.po_documents` as pg returns it (bigint as text, timestamptz as Date). */
+interface PoDocumentRow {
+  id: string;
+  order_id: string | null;
+  file_name: string;
+  content_type: PoDocumentType;
+  size_bytes: string | number;
+  sha256: string;
+  uploaded_by: string;
+  uploaded_at: Date | string;
+  file_key: string;
+  company_id: string;
+}
+
+function toDocument(row: PoDocumentRow): PoDocument {
   return {
     id: row.id,
     orderId: row.order_id ?? null,
@@ -224,7 +237,7 @@ export async function insertPoDocument(
   db: Queryable,
   document: Omit<PoDocument, 'orderId' | 'uploadedAt'>,
 ): Promise<PoDocument> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<PoDocumentRow>(
     `INSERT INTO orders.po_documents (id, company_id, uploaded_by, file_key, file_name, content_type, size_bytes, sha256)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
     [
@@ -238,12 +251,14 @@ export async function insertPoDocument(
       document.sha256,
     ],
   );
-  return toDocument(rows[0]);
+  return toDocument(rows[0]!);
 }
 
 /** The document attached to an order, if any. */
 export async function poDocumentOf(db: Queryable, orderId: string): Promise<PoDocument | null> {
-  const { rows } = await db.query('SELECT * FROM orders.po_documents WHERE order_id = $1', [orderId]);
+  const { rows } = await db.query<PoDocumentRow>('SELECT * FROM orders.po_documents WHERE order_id = $1', [
+    orderId,
+  ]);
   return rows[0] ? toDocument(rows[0]) : null;
 }
 
